@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The carbonrun Authors
+
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Markdown renders the report for people: a summary, a table of components
+// with their methods, a compute statement ready for a paper and a Hugging
+// Face model-card block.
+func (r *Report) Markdown() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Energy and emissions report: %s\n\n", r.JobID)
+	if !r.Complete {
+		b.WriteString("> Checkpoint: the run was still going when this was written.\n\n")
+	}
+	r.writeSummary(&b)
+	r.writeComponents(&b)
+
+	b.WriteString("## Compute statement\n\n")
+	b.WriteString(r.Statement())
+	b.WriteString("\n\n## Hugging Face model card\n\n")
+	b.WriteString("Paste into the YAML header of the model card:\n\n```yaml\n")
+	b.WriteString(r.ModelCardYAML())
+	b.WriteString("```\n")
+
+	if len(r.Warnings) > 0 {
+		b.WriteString("\n## Warnings\n\n")
+		for _, w := range r.Warnings {
+			fmt.Fprintf(&b, "- %s\n", w)
+		}
+	}
+	if len(r.DataSources) > 0 {
+		b.WriteString("\n## Data sources\n\n| What | Value | Source | Year |\n|---|---|---|---|\n")
+		for _, d := range r.DataSources {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(d.What), cell(d.Value), cell(d.Source), year(d.Year))
+		}
+	}
+	return b.Bytes()
+}
+
+func (r *Report) writeSummary(b *bytes.Buffer) {
+	b.WriteString("| | |\n|---|---|\n")
+	if len(r.Command) > 0 {
+		fmt.Fprintf(b, "| Command | `%s` |\n", cell(strings.Join(r.Command, " ")))
+	}
+	fmt.Fprintf(b, "| Status | %s |\n", r.Status)
+	if r.ExitCode != nil {
+		fmt.Fprintf(b, "| Exit code | %d |\n", *r.ExitCode)
+	}
+	if r.ChildSignal != "" {
+		fmt.Fprintf(b, "| Killed by | %s |\n", r.ChildSignal)
+	}
+	fmt.Fprintf(b, "| Start | %s |\n", r.StartTime.Format("2006-01-02 15:04:05 MST"))
+	fmt.Fprintf(b, "| Duration | %s |\n", formatSeconds(r.DurationSeconds))
+	fmt.Fprintf(b, "| Tracking mode | %s |\n", r.TrackingMode)
+	fmt.Fprintf(b, "| IT energy | %s kWh (measured %s, estimated %s) |\n",
+		kwh(r.ITEnergyKWh), kwh(r.MeasuredEnergyKWh), kwh(r.EstimatedEnergyKWh))
+	fmt.Fprintf(b, "| PUE | %.2f (%s) |\n", r.PUE, cell(r.PUESource))
+	fmt.Fprintf(b, "| Facility energy | %s kWh |\n", kwh(r.FacilityEnergyKWh))
+	fmt.Fprintf(b, "| Grid intensity | %.1f gCO2e/kWh, %s (%s, %s %s) |\n",
+		r.CarbonIntensityGPerKWh, cell(r.regionLabel()), r.IntensitySource,
+		cell(r.Region.Source), year(r.Region.Year))
+	fmt.Fprintf(b, "| Emissions | %s kg CO2e |\n", kg(r.EmissionsKg))
+	if r.GPUScope != "" {
+		fmt.Fprintf(b, "| GPU scope | %s %s |\n", r.GPUScope, cell(r.GPUNote))
+	}
+	b.WriteString("\n")
+}
+
+func (r *Report) writeComponents(b *bytes.Buffer) {
+	b.WriteString("## Components\n\n")
+	if len(r.Components) == 0 {
+		b.WriteString("No component was measured or estimated.\n\n")
+		return
+	}
+	b.WriteString("| Kind | Name | Method | Energy (kWh) | Mean power (W) | Max power (W) | Detail |\n")
+	b.WriteString("|---|---|---|---:|---:|---:|---|\n")
+	for _, c := range r.Components {
+		name := c.Name
+		if c.Host != "" {
+			name = c.Host + ": " + name
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %.1f | %.1f | %s |\n", c.Kind, cell(name), c.Method,
+			kwh(c.EnergyKWh), c.MeanPowerWatts, c.MaxPowerWatts, cell(c.Detail))
+	}
+	b.WriteString("\n")
+}
+
+// Statement returns a compute statement for a paper: the energy, how it was
+// obtained, the PUE and grid intensity with their sources, and the emissions.
+func (r *Report) Statement() string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "The run used %s kWh of electricity at the machine (IT energy) over %s",
+		kwh(r.ITEnergyKWh), formatSeconds(r.DurationSeconds))
+	if hw := r.hardwareSummary(); hw != "" {
+		fmt.Fprintf(&s, " on %s", hw)
+	}
+	fmt.Fprintf(&s, ", %s. ", r.methodSummary())
+	fmt.Fprintf(&s, "With a PUE of %.2f (%s), facility energy was %s kWh. ",
+		r.PUE, r.PUESource, kwh(r.FacilityEnergyKWh))
+	fmt.Fprintf(&s, "At a grid carbon intensity of %.0f gCO2e/kWh for %s (%s %s), "+
+		"this corresponds to %s kg CO2e of operational emissions, as reported by %s %s.",
+		r.CarbonIntensityGPerKWh, r.regionLabel(), r.Region.Source, year(r.Region.Year),
+		kg(r.EmissionsKg), r.Tool.Name, r.Tool.Version)
+	return s.String()
+}
+
+// ModelCardYAML returns the co2_eq_emissions block of a Hugging Face model
+// card, whose emissions field is in grams.
+func (r *Report) ModelCardYAML() string {
+	var s strings.Builder
+	s.WriteString("co2_eq_emissions:\n")
+	fmt.Fprintf(&s, "  emissions: %.1f\n", r.EmissionsKg*1000)
+	fmt.Fprintf(&s, "  source: %q\n", fmt.Sprintf("%s %s, %s", r.Tool.Name, r.Tool.Version, r.methodSummary()))
+	s.WriteString("  training_type: \"pre-training\"\n")
+	fmt.Fprintf(&s, "  geographical_location: %q\n", r.regionLabel())
+	if hw := r.hardwareSummary(); hw != "" {
+		fmt.Fprintf(&s, "  hardware_used: %q\n", hw)
+	}
+	return s.String()
+}
+
+// methodSummary says which share of the energy was measured and how.
+func (r *Report) methodSummary() string {
+	methods := map[string][]string{}
+	for _, c := range r.Components {
+		methods[c.Method] = appendUnique(methods[c.Method], c.Kind)
+	}
+	keys := make([]string, 0, len(methods))
+	for m := range methods {
+		keys = append(keys, m)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, m := range keys {
+		parts = append(parts, fmt.Sprintf("%s by %s", strings.Join(methods[m], " and "), methodPhrase(m)))
+	}
+	if len(parts) == 0 {
+		return "with no component measured"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func methodPhrase(m string) string {
+	switch m {
+	case "energy_counter":
+		return "hardware energy counters"
+	case "power_integration":
+		return "integrated power samples"
+	case "tdp_estimate":
+		return "utilisation x TDP (estimate)"
+	case "tdp_default":
+		return "utilisation x default TDP per core (estimate)"
+	case "memory_estimate":
+		return "installed memory x power per GB (estimate)"
+	case "analytical_model":
+		return "the analytical model (estimate)"
+	}
+	return m
+}
+
+// hardwareSummary counts GPUs by name: "8 x NVIDIA H100 80GB HBM3".
+func (r *Report) hardwareSummary() string {
+	counts := map[string]int{}
+	var names []string
+	for _, c := range r.Components {
+		if c.Kind != "gpu" {
+			continue
+		}
+		if counts[c.Name] == 0 {
+			names = append(names, c.Name)
+		}
+		counts[c.Name]++
+	}
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%d x %s", counts[n], n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (r *Report) regionLabel() string {
+	switch {
+	case r.Region.Name != "" && r.Region.Code != "":
+		return fmt.Sprintf("%s (%s)", r.Region.Name, r.Region.Code)
+	case r.Region.Code != "":
+		return r.Region.Code
+	}
+	return "an unknown region"
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// cell makes a string safe inside a Markdown table cell.
+func cell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
+}
+
+func year(y int) string {
+	if y == 0 {
+		return ""
+	}
+	return fmt.Sprint(y)
+}
+
+func kwh(v float64) string { return fmt.Sprintf("%.6g", v) }
+
+func kg(v float64) string { return fmt.Sprintf("%.4g", v) }
+
+func formatSeconds(s float64) string {
+	d := time.Duration(s * float64(time.Second)).Round(time.Second)
+	if d < time.Second {
+		return fmt.Sprintf("%.2f s", s)
+	}
+	return d.String()
+}
