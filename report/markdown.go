@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,7 +49,7 @@ func (r *Report) Markdown() []byte {
 func (r *Report) writeSummary(b *bytes.Buffer) {
 	b.WriteString("| | |\n|---|---|\n")
 	if len(r.Command) > 0 {
-		fmt.Fprintf(b, "| Command | `%s` |\n", cell(strings.Join(r.Command, " ")))
+		fmt.Fprintf(b, "| Command | `%s` |\n", cell(ShellQuote(r.Command)))
 	}
 	fmt.Fprintf(b, "| Status | %s |\n", r.Status)
 	if r.ExitCode != nil {
@@ -117,7 +118,7 @@ func (r *Report) Statement() string {
 func (r *Report) ModelCardYAML() string {
 	var s strings.Builder
 	s.WriteString("co2_eq_emissions:\n")
-	fmt.Fprintf(&s, "  emissions: %.1f\n", r.EmissionsKg*1000)
+	fmt.Fprintf(&s, "  emissions: %s\n", strconv.FormatFloat(r.EmissionsKg*1000, 'g', 6, 64))
 	fmt.Fprintf(&s, "  source: %q\n", fmt.Sprintf("%s %s, %s", r.Tool.Name, r.Tool.Version, r.methodSummary()))
 	s.WriteString("  training_type: \"pre-training\"\n")
 	fmt.Fprintf(&s, "  geographical_location: %q\n", r.regionLabel())
@@ -221,10 +222,26 @@ func kwh(v float64) string { return fmt.Sprintf("%.6g", v) }
 
 func kg(v float64) string { return fmt.Sprintf("%.4g", v) }
 
+// formatSeconds prints a duration to the millisecond under a minute and to
+// the second above.
 func formatSeconds(s float64) string {
-	d := time.Duration(s * float64(time.Second)).Round(time.Second)
-	if d < time.Second {
-		return fmt.Sprintf("%.2f s", s)
+	d := time.Duration(s * float64(time.Second))
+	if d < time.Minute {
+		return d.Round(time.Millisecond).String()
 	}
-	return d.String()
+	return d.Round(time.Second).String()
+}
+
+// ShellQuote joins a command line so that a POSIX shell would split it
+// back into the same arguments.
+func ShellQuote(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+			quoted[i] = a
+			continue
+		}
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(quoted, " ")
 }
