@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The carbonrun Authors
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// options holds the parsed command line.
+type options struct {
+	params, activeParams, tokens, flops float64
+	hfConfig                            string
+	hardware                            string
+	count                               int
+	precision                           string
+	mfu, powerFraction, powerCap        float64
+	gpuHours, hours, powerWatts         float64
+	region                              string
+	carbonIntensity, pue                float64
+	lifeYears                           float64
+	format                              string
+	compare                             []string
+	recommend                           bool
+	runsFile                            string
+
+	changed func(name string) bool
+}
+
+// quantity is a float flag that accepts SI-style suffixes: 7B, 2T, 1.5e12.
+type quantity struct{ v *float64 }
+
+var suffixes = map[byte]float64{'K': 1e3, 'M': 1e6, 'B': 1e9, 'G': 1e9, 'T': 1e12, 'P': 1e15}
+
+func (q quantity) String() string {
+	if q.v == nil || *q.v == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(*q.v, 'g', -1, 64)
+}
+
+func (q quantity) Set(s string) error {
+	s = strings.TrimSpace(s)
+	scale := 1.0
+	if n := len(s); n > 0 {
+		if f, ok := suffixes[strings.ToUpper(s[n-1:])[0]]; ok {
+			scale, s = f, s[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("want a number such as 7e9 or 7B")
+	}
+	*q.v = v * scale
+	return nil
+}
+
+func (q quantity) Type() string { return "number" }
+
+func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("carbon-estimate", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+
+	fs.Var(quantity{&o.params}, "params", "total parameter count, e.g. 7e9 or 7B")
+	fs.Var(quantity{&o.activeParams}, "active-params",
+		"parameters active per token, for mixture-of-experts models (default: --params)")
+	fs.StringVar(&o.hfConfig, "hf-config", "",
+		"Hugging Face config.json to count total and active parameters from")
+	fs.Var(quantity{&o.tokens}, "tokens", "training tokens, e.g. 2e12 or 2T")
+	fs.Var(quantity{&o.flops}, "flops",
+		"training FLOPs (default: 6 x active params x tokens)")
+	fs.StringVar(&o.hardware, "hardware", "",
+		"accelerator catalog name, case-insensitive, e.g. H100, A100-80GB, \"TPU v3\"")
+	fs.IntVar(&o.count, "count", 0, "number of accelerators used at the same time")
+	fs.StringVar(&o.precision, "precision", "",
+		"fp32, tf32, bf16, fp16 or fp8 (default bf16, else fp16, else fp32)")
+	fs.Float64Var(&o.mfu, "mfu", 0,
+		"model FLOPs utilisation in (0, 1] (default from published runs of the class)")
+	fs.Float64Var(&o.powerFraction, "power-fraction", 0,
+		"mean power over TDP (default from measured published runs)")
+	fs.Float64Var(&o.powerCap, "power-cap", 0, "power limit as a fraction of TDP in (0, 1]")
+	fs.Float64Var(&o.gpuHours, "gpu-hours", 0,
+		"accelerator-hours, replacing the FLOPs-based hours")
+	fs.Float64Var(&o.hours, "hours", 0,
+		"wall-clock hours; with --count gives accelerator-hours, with --power-watts the energy")
+	fs.Float64Var(&o.powerWatts, "power-watts", 0,
+		"mean power per device in watts, replacing TDP x power fraction")
+	fs.StringVar(&o.region, "region", "",
+		"grid region: ISO code (FR, US-CA) or cloud region (aws:us-east-1); default world average")
+	fs.Float64Var(&o.carbonIntensity, "carbon-intensity", 0,
+		"grid carbon intensity in g CO2e/kWh, overriding --region")
+	fs.Float64Var(&o.pue, "pue", 0,
+		"data-centre PUE, at least 1 (default: the cloud provider's, else 1.0)")
+	fs.Float64Var(&o.lifeYears, "hardware-life", 0,
+		"years over which embodied emissions are spread (default 5)")
+	fs.StringVar(&o.format, "format", "text", "output format: text, json or csv")
+	fs.StringArrayVar(&o.compare, "compare", nil,
+		"what-if change key=value, repeatable: precision, hardware, count, mfu, "+
+			"power-fraction, power-cap, tokens, params, region, pue, carbon-intensity")
+	fs.BoolVar(&o.recommend, "recommend", false, "print the changes that save the most emissions")
+	fs.StringVar(&o.runsFile, "runs", "",
+		"CSV of runs to estimate in one batch (one row per run)")
+	return fs
+}
+
+// parseFlags parses args, fills unset flags from CARBONRUN_<FLAG> variables
+// and checks every value; every error names the flag.
+func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer) (options, error) {
+	var o options
+	fs := newFlagSet(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q: every input is a flag", fs.Arg(0))
+	}
+	var envErr error
+	fs.VisitAll(func(f *pflag.Flag) {
+		name := "CARBONRUN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v, ok := env(name)
+		if !ok || f.Changed || f.Name == "compare" || envErr != nil {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			envErr = fmt.Errorf("invalid %s %q: %w", name, v, err)
+		}
+	})
+	if envErr != nil {
+		return o, envErr
+	}
+	o.changed = func(name string) bool { return fs.Changed(name) }
+	return o, o.check()
+}
+
+func (o options) check() error {
+	positive := []struct {
+		name  string
+		value float64
+	}{
+		{"params", o.params}, {"active-params", o.activeParams}, {"tokens", o.tokens},
+		{"flops", o.flops}, {"count", float64(o.count)}, {"mfu", o.mfu},
+		{"power-fraction", o.powerFraction}, {"power-cap", o.powerCap},
+		{"gpu-hours", o.gpuHours}, {"hours", o.hours}, {"power-watts", o.powerWatts},
+		{"carbon-intensity", o.carbonIntensity}, {"hardware-life", o.lifeYears},
+	}
+	for _, p := range positive {
+		if o.changed(p.name) && (p.value <= 0 || math.IsNaN(p.value) || math.IsInf(p.value, 0)) {
+			return fmt.Errorf("invalid --%s %v: must be a positive number", p.name, p.value)
+		}
+	}
+	if o.changed("pue") && (o.pue < 1 || math.IsInf(o.pue, 0) || math.IsNaN(o.pue)) {
+		return fmt.Errorf("invalid --pue %v: must be at least 1 (facility energy / IT energy)", o.pue)
+	}
+	if o.mfu > 1 {
+		return fmt.Errorf("invalid --mfu %v: must be in (0, 1]", o.mfu)
+	}
+	if o.powerCap > 1 {
+		return fmt.Errorf("invalid --power-cap %v: must be a fraction of TDP in (0, 1]", o.powerCap)
+	}
+	if o.params > 0 && o.activeParams > o.params {
+		return fmt.Errorf("invalid --active-params %g: more than --params %g", o.activeParams, o.params)
+	}
+	switch o.format {
+	case "text", "json", "csv":
+	default:
+		return fmt.Errorf("invalid --format %q: use text, json or csv", o.format)
+	}
+	return o.checkCombination()
+}
+
+func (o options) checkCombination() error {
+	if o.hfConfig != "" && (o.changed("params") || o.changed("active-params")) {
+		return fmt.Errorf("give --hf-config or --params/--active-params, not both")
+	}
+	if o.gpuHours > 0 && o.hours > 0 {
+		return fmt.Errorf("give --gpu-hours or --hours, not both")
+	}
+	if o.powerWatts > 0 && o.gpuHours == 0 && o.hours == 0 {
+		return fmt.Errorf("--power-watts needs --hours (or --gpu-hours) to give an energy")
+	}
+	if o.runsFile != "" && (len(o.compare) > 0 || o.recommend) {
+		return fmt.Errorf("--runs cannot be combined with --compare or --recommend")
+	}
+	if o.runsFile == "" && o.hardware == "" && o.powerWatts == 0 {
+		return fmt.Errorf("missing --hardware: name the accelerator (e.g. --hardware H100), " +
+			"or give --power-watts with --hours")
+	}
+	return nil
+}
