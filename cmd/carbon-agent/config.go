@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The carbonrun Authors
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/carbonrun/carbonrun/internal/agent"
+)
+
+// envPrefix starts the environment variable of every flag:
+// --job-retention is CARBONRUN_JOB_RETENTION.
+const envPrefix = "CARBONRUN_"
+
+// config is the parsed command line.
+type config struct {
+	listen string
+	// listenExplicit is true when --listen or CARBONRUN_LISTEN was set,
+	// which allows a non-loopback address.
+	listenExplicit  bool
+	sysfs           string
+	procfs          string
+	interval        time.Duration
+	region          string
+	carbonIntensity float64
+	pue             float64
+	reportDir       string
+	stateDir        string
+	logFormat       string
+	jobRetention    time.Duration
+	version         bool
+}
+
+// parseConfig parses args. Each flag's default comes from its
+// CARBONRUN_<FLAG> environment variable when set; the command line wins.
+func parseConfig(args []string, env func(string) (string, bool), stderr io.Writer) (config, error) {
+	var cfg config
+	fs := pflag.NewFlagSet("carbon-agent", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.listen, "listen", agent.DefaultListen,
+		"address of the job API and /metrics: host:port, or unix:/path for a Unix socket (mode 0660); "+
+			"a non-loopback address must be given explicitly")
+	fs.StringVar(&cfg.sysfs, "sysfs", "/sys", "sysfs mount point, read for RAPL powercap zones and cgroups")
+	fs.StringVar(&cfg.procfs, "procfs", "/proc", "procfs mount point, read for process and machine CPU time")
+	fs.DurationVar(&cfg.interval, "interval", agent.DefaultInterval, "time between sampling rounds")
+	fs.StringVar(&cfg.region, "region", "",
+		"grid region for the carbon intensity, such as FR, US-CA or aws:us-east-1 (default: world average)")
+	fs.Float64Var(&cfg.carbonIntensity, "carbon-intensity", 0,
+		"grid carbon intensity in g CO2e/kWh, overriding the region's (0 = use the region)")
+	fs.Float64Var(&cfg.pue, "pue", 0,
+		"facility power usage effectiveness, at least 1 (0 = the cloud provider's published PUE, else 1)")
+	fs.StringVar(&cfg.reportDir, "report-dir", "/var/lib/carbonrun/reports",
+		"directory that receives <job-id>/report.json for every ended job")
+	fs.StringVar(&cfg.stateDir, "state-dir", "/var/lib/carbonrun/state",
+		"directory of the checkpoint that lets open jobs survive an agent restart")
+	fs.StringVar(&cfg.logFormat, "log-format", "console", "log format: console or json")
+	fs.DurationVar(&cfg.jobRetention, "job-retention", agent.DefaultJobRetention,
+		"how long an ended job's metrics series and id are kept")
+	fs.BoolVar(&cfg.version, "version", false, "print the version and exit")
+
+	if err := applyEnv(fs, env); err != nil {
+		return config{}, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q: carbon-agent takes only flags", fs.Arg(0))
+	}
+	if cfg.interval <= 0 {
+		return config{}, fmt.Errorf("--interval %s is not positive: use a duration such as 1s", cfg.interval)
+	}
+	if cfg.jobRetention <= 0 {
+		return config{}, fmt.Errorf("--job-retention %s is not positive: use a duration such as 5m",
+			cfg.jobRetention)
+	}
+	cfg.listenExplicit = fs.Changed("listen")
+	return cfg, nil
+}
+
+// applyEnv sets each flag that has an environment variable, before the
+// command line is parsed.
+func applyEnv(fs *pflag.FlagSet, env func(string) (string, bool)) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		name := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		value, ok := env(name)
+		if !ok || err != nil {
+			return
+		}
+		if setErr := fs.Set(f.Name, value); setErr != nil {
+			err = fmt.Errorf("invalid %s=%q: %w", name, value, setErr)
+		}
+	})
+	return err
+}
+
+// newLogger returns a logger at Info level writing to w in the given format.
+func newLogger(format string, w io.Writer) (*zap.Logger, error) {
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	var encoder zapcore.Encoder
+	switch format {
+	case "console":
+		enc.EncodeLevel = zapcore.CapitalLevelEncoder
+		encoder = zapcore.NewConsoleEncoder(enc)
+	case "json":
+		encoder = zapcore.NewJSONEncoder(enc)
+	default:
+		return nil, fmt.Errorf("--log-format %q is not supported: use console or json", format)
+	}
+	sink := zapcore.Lock(zapcore.AddSync(w))
+	return zap.New(zapcore.NewCore(encoder, sink, zap.InfoLevel)), nil
+}

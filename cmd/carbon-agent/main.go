@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright The carbonrun Authors
+
+// Command carbon-agent is the carbonrun node daemon. One sampling loop reads
+// the node's GPUs (NVML) and CPU zones (RAPL or a TDP estimate). A job API
+// charges each job its GPUs' energy and its CPU-time share of the CPU
+// energy, and Prometheus metrics are served on the same listener.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+
+	"github.com/carbonrun/carbonrun/exporter"
+	"github.com/carbonrun/carbonrun/internal/agent"
+	"github.com/carbonrun/carbonrun/internal/grid"
+	"github.com/carbonrun/carbonrun/internal/machine"
+	"github.com/carbonrun/carbonrun/sampler"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// shutdownTimeout bounds how long open HTTP requests may finish at exit.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
+}
+
+// run is main with its inputs passed in; it returns the exit code.
+func run(args []string, env func(string) (string, bool), stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, env, stderr)
+	if errors.Is(err, pflag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "carbon-agent: %v\n", err)
+		return 2
+	}
+	if cfg.version {
+		fmt.Fprintf(stdout, "carbon-agent %s\n", version)
+		return 0
+	}
+	log, err := newLogger(cfg.logFormat, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "carbon-agent: %v\n", err)
+		return 2
+	}
+	defer func() { _ = log.Sync() }()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("carbon-agent failed", zap.Error(err))
+		return 1
+	}
+	return 0
+}
+
+// serve opens the sources and the listener, runs until ctx is done, then
+// stops the API and ends the open jobs.
+func serve(ctx context.Context, cfg config, log *zap.Logger) error {
+	site, err := grid.Resolve(ctx, grid.Options{Region: cfg.region, CarbonIntensity: cfg.carbonIntensity,
+		PUE: cfg.pue, Offline: true})
+	if err != nil {
+		return fmt.Errorf("resolving grid intensity: %w", err)
+	}
+	warn := sampler.NewWarnings(log)
+	node := machine.Open(machine.Options{SysfsRoot: cfg.sysfs, ProcfsRoot: cfg.procfs, Log: log, Warn: warn})
+	a, err := agent.New(agent.Options{
+		Sources:        node.Sources,
+		CPU:            agent.SystemCPU{ProcfsRoot: cfg.procfs},
+		SysfsRoot:      cfg.sysfs,
+		ProcfsRoot:     cfg.procfs,
+		Site:           agentSite(site),
+		ReportDir:      cfg.reportDir,
+		StateDir:       cfg.stateDir,
+		Interval:       cfg.interval,
+		JobRetention:   cfg.jobRetention,
+		Log:            log,
+		Warn:           warn,
+		Version:        version,
+		GPUScope:       node.GPUScope,
+		GPUNote:        node.GPUNote,
+		CPUDomains:     node.CPUDomains,
+		IgnoredDomains: node.IgnoredDomains,
+	})
+	if err != nil {
+		_ = node.Close()
+		return fmt.Errorf("starting agent: %w", err)
+	}
+
+	metrics, err := exporter.Handler(exporter.New(a, version), log)
+	if err != nil {
+		return errors.Join(err, a.Shutdown())
+	}
+	ln, err := agent.Listen(cfg.listen, cfg.listenExplicit, log)
+	if err != nil {
+		return errors.Join(err, a.Shutdown())
+	}
+	srv := &http.Server{
+		Handler:           a.Handler(metrics),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() {
+		served <- srv.Serve(ln)
+		cancel()
+	}()
+	log.Info("carbon-agent started", zap.String("version", version), zap.String("listen", cfg.listen),
+		zap.Duration("interval", cfg.interval), zap.String("region", site.Region.Code),
+		zap.Float64("intensity_grams_per_kwh", float64(site.Intensity)), zap.Float64("pue", site.PUE),
+		zap.Int("sources", len(node.Sources)))
+
+	_ = a.Run(ctx)
+	log.Info("carbon-agent stopping")
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancelShutdown()
+	errs := []error{srv.Shutdown(shutdownCtx)}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("serving %s: %w", cfg.listen, err))
+	}
+	errs = append(errs, a.Shutdown())
+	return errors.Join(errs...)
+}
+
+// agentSite copies the resolved grid site into the agent's own type.
+func agentSite(s grid.Site) agent.Site {
+	return agent.Site{
+		RegionCode:      s.Region.Code,
+		RegionName:      s.Region.Name,
+		RegionSource:    s.Region.Source,
+		RegionYear:      s.Region.Year,
+		Intensity:       s.Intensity,
+		IntensitySource: s.IntensitySource,
+		PUE:             s.PUE,
+		PUESource:       s.PUESource,
+		PUEReference:    s.PUEReference,
+		PUEYear:         s.PUEYear,
+		Warnings:        s.Warnings,
+	}
+}
