@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"io"
 	"net/http"
 	"os"
@@ -26,10 +27,8 @@ import (
 	"github.com/carbonrun/carbonrun/internal/grid"
 	"github.com/carbonrun/carbonrun/internal/machine"
 	"github.com/carbonrun/carbonrun/sampler"
+	"github.com/carbonrun/carbonrun/sampler/nvml"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 // shutdownTimeout bounds how long open HTTP requests may finish at exit.
 const shutdownTimeout = 10 * time.Second
@@ -49,7 +48,7 @@ func run(args []string, env func(string) (string, bool), stdout, stderr io.Write
 		return 2
 	}
 	if cfg.version {
-		fmt.Fprintf(stdout, "carbon-agent %s\n", version)
+		fmt.Fprintf(stdout, "carbon-agent %s\n", version.Version)
 		return 0
 	}
 	log, err := newLogger(cfg.logFormat, stderr)
@@ -77,8 +76,14 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		return fmt.Errorf("resolving grid intensity: %w", err)
 	}
 	warn := sampler.NewWarnings(log)
-	node := machine.Open(machine.Options{SysfsRoot: cfg.sysfs, ProcfsRoot: cfg.procfs, Log: log, Warn: warn})
+	node := machine.Open(machine.Options{SysfsRoot: cfg.sysfs, ProcfsRoot: cfg.procfs, Env: noEnv,
+		Log: log, Warn: warn})
+	var shares agent.GPUShareReader
+	if node.GPU != nil {
+		shares = gpuShares{node.GPU}
+	}
 	a, err := agent.New(agent.Options{
+		GPUShares:      shares,
 		Sources:        node.Sources,
 		CPU:            agent.SystemCPU{ProcfsRoot: cfg.procfs},
 		SysfsRoot:      cfg.sysfs,
@@ -90,7 +95,7 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		JobRetention:   cfg.jobRetention,
 		Log:            log,
 		Warn:           warn,
-		Version:        version,
+		Version:        version.Version,
 		GPUScope:       node.GPUScope,
 		GPUNote:        node.GPUNote,
 		CPUDomains:     node.CPUDomains,
@@ -101,7 +106,7 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		return fmt.Errorf("starting agent: %w", err)
 	}
 
-	metrics, err := exporter.Handler(exporter.New(a, version), log)
+	metrics, err := exporter.Handler(exporter.New(a, version.Version), log)
 	if err != nil {
 		return errors.Join(err, a.Shutdown())
 	}
@@ -123,7 +128,7 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		served <- srv.Serve(ln)
 		cancel()
 	}()
-	log.Info("carbon-agent started", zap.String("version", version), zap.String("listen", cfg.listen),
+	log.Info("carbon-agent started", zap.String("version", version.Version), zap.String("listen", cfg.listen),
 		zap.Duration("interval", cfg.interval), zap.String("region", site.Region.Code),
 		zap.Float64("intensity_grams_per_kwh", float64(site.Intensity)), zap.Float64("pue", site.PUE),
 		zap.Int("sources", len(node.Sources)))
@@ -156,3 +161,17 @@ func agentSite(s grid.Site) agent.Site {
 		Warnings:        s.Warnings,
 	}
 }
+
+// gpuShares adapts the NVML source to the agent's GPUShareReader.
+type gpuShares struct{ src *nvml.Source }
+
+// GPUShares returns each process's share of the GPU's utilisation.
+func (g gpuShares) GPUShares(index int) (map[uint32]float64, error) {
+	shares, _, err := g.src.ProcessShares(index)
+	return shares, err
+}
+
+// noEnv hides the agent's own environment from GPU selection: the agent
+// measures every GPU of the node, whatever CUDA_VISIBLE_DEVICES or
+// LOCAL_RANK its service manager happens to set.
+func noEnv(string) (string, bool) { return "", false }

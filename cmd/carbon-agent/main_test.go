@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"io"
 	"net"
 	"net/http"
@@ -69,7 +70,7 @@ func TestVersionFlag(t *testing.T) {
 	var out bytes.Buffer
 	code := run([]string{"--version"}, envOf(nil), &out, io.Discard)
 	assert.Equal(t, 0, code)
-	assert.Equal(t, "carbon-agent dev\n", out.String())
+	assert.Equal(t, "carbon-agent "+version.Version+"\n", out.String())
 }
 
 func TestUnsupportedLogFormat(t *testing.T) {

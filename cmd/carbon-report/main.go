@@ -8,13 +8,10 @@ package main
 
 import (
 	"fmt"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"io"
 	"os"
 )
-
-// version is the release version, set at build time with
-// -ldflags "-X main.version=1.2.3".
-var version = "dev"
 
 // Exit codes.
 const (
@@ -61,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case "--version", "version":
-		fmt.Fprintf(stdout, "carbon-report %s\n", version)
+		fmt.Fprintf(stdout, "carbon-report %s\n", version.Version)
 		return exitOK
 	default:
 		fmt.Fprintf(stderr, "carbon-report: unknown command %q; run 'carbon-report --help' for the list\n", args[0])

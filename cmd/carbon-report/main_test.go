@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,7 +87,7 @@ func TestMergeToStdout(t *testing.T) {
 		EmissionsKg       float64
 		Tool              report.Tool
 	}
-	want := summary{"42", []string{"node-a", "node-b"}, 3, 0.3, report.Tool{Name: "carbon-report", Version: version}}
+	want := summary{"42", []string{"node-a", "node-b"}, 3, 0.3, report.Tool{Name: "carbon-report", Version: version.Version}}
 	gotSummary := summary{got.JobID, got.Hostnames, got.FacilityEnergyKWh, got.EmissionsKg, got.Tool}
 	if diff := cmp.Diff(want, gotSummary); diff != "" {
 		t.Errorf("merged report mismatch (-want +got):\n%s", diff)
@@ -237,7 +238,7 @@ func TestHelp(t *testing.T) {
 		{"top level", []string{"--help"}, []string{"Commands:", "merge", "Examples:", "Exit status"}},
 		{"merge", []string{"merge", "--help"}, []string{"Examples:", "--output FILE", "--job-id ID", "--force"}},
 		{"merge short", []string{"merge", "-h"}, []string{"Usage: carbon-report merge"}},
-		{"version", []string{"--version"}, []string{"carbon-report " + version}},
+		{"version", []string{"--version"}, []string{"carbon-report " + version.Version}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

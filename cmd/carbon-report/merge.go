@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"io"
 	"io/fs"
 	"os"
@@ -91,7 +92,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return failMerge(stderr, exitUsage, withHint(err))
 	}
-	merged.Tool = report.Tool{Name: "carbon-report", Version: version}
+	merged.Tool = report.Tool{Name: "carbon-report", Version: version.Version}
 
 	if err := writeReport(merged, opts.output, stdout); err != nil {
 		return failMerge(stderr, exitFailed, err)

@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"os"
 	"os/signal"
 	"time"
@@ -150,7 +151,7 @@ func (j *job) finish(waitErr error) int {
 // build assembles the report as of now.
 func (j *job) build(now time.Time, status report.Status, code *int, sigName string) *report.Report {
 	run := report.Run{
-		Tool:           report.Tool{Name: "carbon-run", Version: version},
+		Tool:           report.Tool{Name: "carbon-run", Version: version.Version},
 		JobID:          j.id,
 		Hostname:       hostname(),
 		Command:        j.cfg.command,

@@ -6,10 +6,9 @@
 // ends, whichever way it ends. See carbon-run --help.
 package main
 
-import "os"
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+import (
+	"os"
+)
 
 func main() {
 	os.Exit(run(os.Args[1:]))

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"os"
 	"path/filepath"
 	"time"
@@ -33,7 +34,7 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "carbon-run: %v\n", err)
 		return exitUsage
 	case cfg.version:
-		fmt.Printf("carbon-run %s\n", version)
+		fmt.Printf("carbon-run %s\n", version.Version)
 		return 0
 	}
 

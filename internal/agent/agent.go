@@ -52,9 +52,6 @@ type ProcessTable interface {
 
 // GPUShareReader returns each process's share of a GPU's utilisation,
 // keyed by PID. Without one, a GPU claimed by several jobs is split equally.
-//
-// NOTE: sampler/nvml does not implement it yet, so shared GPUs are split
-// equally until it does.
 type GPUShareReader interface {
 	GPUShares(index int) (map[uint32]float64, error)
 }

@@ -37,6 +37,9 @@ type Options struct {
 	Warn *sampler.Warnings
 	// NVML replaces the system's NVML library, for tests.
 	NVML nvml.Library
+	// RAPLOpenFile replaces os.Open for powercap files, for tests that
+	// inject permission errors.
+	RAPLOpenFile func(path string) (rapl.File, error)
 }
 
 // Machine is the set of opened sources and what the report says about them.
@@ -98,7 +101,8 @@ func (m *Machine) openGPUs(opts Options) {
 }
 
 func (m *Machine) openCPU(opts Options) {
-	src, err := rapl.Open(rapl.Options{SysfsRoot: opts.SysfsRoot, Log: opts.Log, Warn: opts.Warn})
+	src, err := rapl.Open(rapl.Options{SysfsRoot: opts.SysfsRoot, Log: opts.Log, Warn: opts.Warn,
+		OpenFile: opts.RAPLOpenFile})
 	if err == nil {
 		m.RAPL = src
 		m.Sources = append(m.Sources, src)

@@ -81,7 +81,8 @@ func (s *Source) readMaxRange(open func(string) (File, error), z *zone) uint64 {
 }
 
 // permissionDenied records the one warning for unreadable energy_uj files
-// and returns Open's error.
+// and returns Open's error. The error leaves the paths out, because the
+// warning already names them and the remedy.
 func (s *Source) permissionDenied(paths []string) error {
 	files := paths[0]
 	if len(paths) > 1 {
@@ -89,7 +90,8 @@ func (s *Source) permissionDenied(paths []string) error {
 	}
 	s.warn.Add(fmt.Sprintf("cannot read %s: permission denied; %s", files, permissionRemedy),
 		zap.Strings("paths", paths))
-	return unavailable("permission denied reading " + files)
+	return fmt.Errorf("RAPL counters are not readable (permission denied): %w",
+		errors.Join(fs.ErrPermission, sampler.ErrUnavailable))
 }
 
 // readBaselines reads every counter once, so that the first Read measures
