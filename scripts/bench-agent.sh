@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g -Wno-deprecated-declarations}"
 seconds=${1:-600}
 work=$(mktemp -d)
-trap 'kill "${agent:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${agent:-}" "${idle:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/carbon-agent" ./cmd/carbon-agent
 hz=$(getconf CLK_TCK)
 
@@ -18,7 +18,7 @@ cost() {
 	local ticks rss
 	ticks=$(awk '{print $14 + $15}' "/proc/$1/stat")
 	rss=$(awk '/VmHWM/ {print $2}' "/proc/$1/status")
-	awk -v t="$ticks" -v hz="$hz" -v r="$rss" 'BEGIN{printf "%.3f %.1f", t/hz, r/1024}'
+	awk -v t="$ticks" -v hz="$hz" -v r="$rss" 'BEGIN{printf "%.3f %.1f\n", t/hz, r/1024}'
 }
 
 sock="$work/agent.sock"

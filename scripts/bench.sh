@@ -44,7 +44,7 @@ echo "| wall time of \`true\`, median of $runs (ms) | $base | $wrapped |" \
 # cpu_rss CMD...: "user+sys seconds, max RSS in MB" from GNU time.
 cpu_rss() {
 	/usr/bin/time -f "%U %S %M" -o "$work/time" "$@" >/dev/null 2>&1 || true
-	awk '{printf "%.3f %.1f", $1+$2, $3/1024}' "$work/time"
+	awk '{printf "%.3f %.1f\n", $1+$2, $3/1024}' "$work/time"
 }
 read -r cpu0 rss0 < <(cpu_rss "$bin" -q --report-dir "$reports" -- true)
 read -r cpuS rssS < <(cpu_rss sleep "$seconds")
@@ -62,6 +62,6 @@ echo
 echo "## Go benchmarks"
 echo
 echo '```'
-go test -run '^$' -bench . -benchmem -count 1 ./sampler/... ./report/ ./exporter/ 2>&1 |
+go test -run '^$' -bench . -benchmem -count 1 ./internal/machine/ ./sampler/... ./report/ ./exporter/ 2>&1 |
 	grep -E '^(Benchmark|ok|pkg)' || true
 echo '```'

@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/carbonrun/carbonrun/internal/version"
 	"io"
 	"net/http"
 	"os"
@@ -26,6 +25,7 @@ import (
 	"github.com/carbonrun/carbonrun/internal/agent"
 	"github.com/carbonrun/carbonrun/internal/grid"
 	"github.com/carbonrun/carbonrun/internal/machine"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"github.com/carbonrun/carbonrun/sampler"
 	"github.com/carbonrun/carbonrun/sampler/nvml"
 )

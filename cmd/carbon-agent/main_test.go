@@ -6,7 +6,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/carbonrun/carbonrun/internal/version"
 	"io"
 	"net"
 	"net/http"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/carbonrun/carbonrun/internal/version"
 )
 
 func envOf(m map[string]string) func(string) (string, bool) {

@@ -8,9 +8,10 @@ package main
 
 import (
 	"fmt"
-	"github.com/carbonrun/carbonrun/internal/version"
 	"io"
 	"os"
+
+	"github.com/carbonrun/carbonrun/internal/version"
 )
 
 // Exit codes.

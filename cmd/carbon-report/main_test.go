@@ -6,7 +6,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/carbonrun/carbonrun/internal/version"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/carbonrun/carbonrun/internal/version"
 	"github.com/carbonrun/carbonrun/report"
 )
 

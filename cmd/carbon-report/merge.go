@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/carbonrun/carbonrun/internal/version"
 	"io"
 	"io/fs"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/carbonrun/carbonrun/internal/version"
 	"github.com/carbonrun/carbonrun/report"
 )
 

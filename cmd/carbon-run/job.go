@@ -5,7 +5,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/carbonrun/carbonrun/internal/version"
 	"os"
 	"os/signal"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/carbonrun/carbonrun/internal/machine"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"github.com/carbonrun/carbonrun/report"
 	"github.com/carbonrun/carbonrun/sampler"
 )

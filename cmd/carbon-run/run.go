@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/carbonrun/carbonrun/internal/version"
 	"os"
 	"path/filepath"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/carbonrun/carbonrun/internal/jobid"
 	"github.com/carbonrun/carbonrun/internal/machine"
 	"github.com/carbonrun/carbonrun/internal/units"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"github.com/carbonrun/carbonrun/report"
 	"github.com/carbonrun/carbonrun/sampler"
 )
