@@ -35,7 +35,7 @@ median_ms() {
 }
 
 base=$(median_ms true)
-wrapped=$(median_ms "$bin" -q --report-dir "$reports" -- true)
+wrapped=$(median_ms "$bin" -q --region FR --report-dir "$reports" -- true)
 echo "| Measure | Baseline | carbon-run | Added |"
 echo "|---|---:|---:|---:|"
 echo "| wall time of \`true\`, median of $runs (ms) | $base | $wrapped |" \
@@ -46,14 +46,26 @@ cpu_rss() {
 	/usr/bin/time -f "%U %S %M" -o "$work/time" "$@" >/dev/null 2>&1 || true
 	awk '{printf "%.3f %.1f\n", $1+$2, $3/1024}' "$work/time"
 }
-read -r cpu0 rss0 < <(cpu_rss "$bin" -q --report-dir "$reports" -- true)
+read -r cpu0 rss0 < <(cpu_rss "$bin" -q --region FR --report-dir "$reports" -- true)
 read -r cpuS rssS < <(cpu_rss sleep "$seconds")
-read -r cpuW rssW < <(cpu_rss "$bin" -q --report-dir "$reports" --interval 1s -- sleep "$seconds")
+read -r cpuW rssW < <(cpu_rss "$bin" -q --region FR --report-dir "$reports" --interval 1s -- sleep "$seconds")
 echo "| CPU time wrapping \`sleep $seconds\` (s) | $cpuS | $cpuW |" \
 	"$(awk -v a="$cpuW" -v b="$cpuS" 'BEGIN{printf "%.3f", a-b}') |"
 echo "| max RSS wrapping \`sleep $seconds\` (MB) | $rssS | $rssW | |"
 echo "| steady-state CPU, % of one core | | $(awk -v w="$cpuW" -v z="$cpu0" -v s="$seconds" \
 	'BEGIN{printf "%.4f", (w-z)/s*100}') | |"
+
+# A fixed CPU-bound training run, alone and wrapped: the slowdown that
+# sampling causes to the job itself.
+go build -o "$work/demo-train" ./scripts/demo-train
+wall_s() {
+	/usr/bin/time -f "%e" -o "$work/time" "$@" >/dev/null 2>&1 || true
+	cat "$work/time"
+}
+alone=$(wall_s "$work/demo-train" --epochs 150)
+wrapped_train=$(wall_s "$bin" -q --region FR --report-dir "$reports" -- "$work/demo-train" --epochs 150)
+echo "| wall time of demo-train --epochs 150 (s) | $alone | $wrapped_train |" \
+	"$(awk -v a="$wrapped_train" -v b="$alone" 'BEGIN{printf "%+.1f%%", (a-b)/b*100}') |"
 echo
 echo "Steady state is (CPU wrapping sleep - CPU wrapping true) / $seconds s, so start-up"
 echo "(${cpu0} s CPU, ${rss0} MB) is left out. GNU time's maximum RSS is the largest"

@@ -28,6 +28,7 @@ type options struct {
 	format                              string
 	compare                             []string
 	recommend                           bool
+	version                             bool
 	runsFile                            string
 
 	changed func(name string) bool
@@ -105,6 +106,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 		"what-if change key=value, repeatable: precision, hardware, count, mfu, "+
 			"power-fraction, power-cap, tokens, params, region, pue, carbon-intensity")
 	fs.BoolVar(&o.recommend, "recommend", false, "print the changes that save the most emissions")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.runsFile, "runs", "",
 		"CSV of runs to estimate in one batch (one row per run)")
 	return fs
@@ -117,6 +119,9 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs := newFlagSet(&o, stderr)
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.version {
+		return o, nil
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q: every input is a flag", fs.Arg(0))

@@ -11,6 +11,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/carbonrun/carbonrun/internal/version"
 	"io"
 	"os"
 	"strings"
@@ -43,6 +44,10 @@ func runWithEnv(args []string, env func(string) (string, bool), stdout, stderr i
 		}
 		fmt.Fprintf(stderr, "carbon-estimate: %v\n", err)
 		return exitUsage
+	}
+	if opts.version {
+		fmt.Fprintf(stdout, "carbon-estimate %s\n", version.Version)
+		return exitOK
 	}
 	if opts.runsFile != "" {
 		return runBatch(opts, stdout, stderr)
