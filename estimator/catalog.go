@@ -10,7 +10,7 @@ import "github.com/carbonrun/carbonrun/internal/hardware"
 func FromCatalog(g hardware.GPU) Accelerator {
 	peaks := make(map[Precision]float64, len(g.PeakTFLOPS))
 	for p, v := range g.PeakTFLOPS {
-		peaks[Precision(p)] = v
+		peaks[p] = v
 	}
 	class := ClassGPU
 	if g.Vendor == "Google" {

@@ -9,24 +9,26 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/carbonrun/carbonrun/internal/hardware"
 	"github.com/carbonrun/carbonrun/internal/units"
 	"github.com/carbonrun/carbonrun/sampler"
 )
 
-// Precision is the number format of the training matrix multiplications.
-type Precision string
+// Precision is the number format of the training matrix multiplications,
+// the same set the hardware catalog lists peaks for.
+type Precision = hardware.Precision
 
 // Precisions with catalog peaks.
 const (
-	FP32 Precision = "fp32"
-	TF32 Precision = "tf32"
-	BF16 Precision = "bf16"
-	FP16 Precision = "fp16"
-	FP8  Precision = "fp8"
+	FP32 = hardware.FP32
+	TF32 = hardware.TF32
+	BF16 = hardware.BF16
+	FP16 = hardware.FP16
+	FP8  = hardware.FP8
 )
 
 // Precisions lists the known precisions from widest to narrowest.
-var Precisions = []Precision{FP32, TF32, BF16, FP16, FP8}
+var Precisions = hardware.Precisions
 
 // ParsePrecision returns the Precision named s, case-insensitively.
 func ParsePrecision(s string) (Precision, error) {

@@ -112,7 +112,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		c.collectJob(ch, s, &s.Jobs[k])
 	}
 	emit(ch, c.jobsOpen, prometheus.GaugeValue, float64(s.OpenJobs))
-	emit(ch, c.gridIntensity, prometheus.GaugeValue, float64(s.Site.Intensity), s.Site.RegionCode)
+	emit(ch, c.gridIntensity, prometheus.GaugeValue, float64(s.Site.Intensity), s.Site.Region.Code)
 	emit(ch, c.pue, prometheus.GaugeValue, s.Site.PUE)
 	if m, err := prometheus.NewConstHistogram(c.roundDuration, s.Rounds.Count, s.Rounds.SumSeconds,
 		s.Rounds.Buckets); err == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/carbonrun/carbonrun/internal/agent"
+	"github.com/carbonrun/carbonrun/internal/grid"
 	"github.com/carbonrun/carbonrun/internal/units"
 	"github.com/carbonrun/carbonrun/sampler"
 )
@@ -52,7 +53,7 @@ func goldenSnapshot() agent.Snapshot {
 		},
 		Idle:     agent.JobState{ID: agent.IdleJobID, Joules: []units.Joules{5000, 2500, 400}, Emissions: 0.329},
 		OpenJobs: 1,
-		Site:     agent.Site{RegionCode: "FR", Intensity: 56, PUE: 1.2},
+		Site:     grid.Site{Region: grid.Region{Code: "FR"}, Intensity: 56, PUE: 1.2},
 		DomainUp: map[string]bool{"package-0": true, "dram-0": false},
 		Sources:  []agent.SourceState{{Name: "nvml"}, {Name: "rapl", ReadErrors: 3}},
 		Rounds:   agent.RoundHistogram{Count: 10, SumSeconds: 0.012, Buckets: buckets},
@@ -133,7 +134,7 @@ func BenchmarkScrape8GPUs200Jobs(b *testing.B) {
 	}
 	src.energy = make([]units.Joules, len(src.components))
 	a, err := agent.New(agent.Options{Sources: []sampler.Source{src}, CPU: emptyCPU{},
-		Processes: allProcesses{}, Site: agent.Site{RegionCode: "FR", Intensity: 56, PUE: 1.2}})
+		Processes: allProcesses{}, Site: grid.Site{Region: grid.Region{Code: "FR"}, Intensity: 56, PUE: 1.2}})
 	require.NoError(b, err)
 	a.Sample()
 	for k := range 200 {

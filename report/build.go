@@ -4,20 +4,13 @@
 package report
 
 import (
+	"strconv"
 	"time"
 
+	"github.com/carbonrun/carbonrun/internal/grid"
 	"github.com/carbonrun/carbonrun/internal/units"
 	"github.com/carbonrun/carbonrun/sampler"
 )
-
-// Site is the grid and facility that a run's energy is charged to.
-type Site struct {
-	Region          Region
-	Intensity       units.GramsPerKWh
-	IntensitySource string // table, api, override or fallback
-	PUE             float64
-	PUESource       string
-}
 
 // Run is what a job contributes to its report besides the energy totals.
 type Run struct {
@@ -41,35 +34,37 @@ type Run struct {
 
 // Build assembles a report from a run, the sampler's totals over elapsed
 // time and the site. IT energy is the sum of the attributed component
-// energies; facility energy is IT energy times PUE; emissions are facility
-// energy times the grid intensity.
-func Build(run Run, totals []sampler.Total, elapsed time.Duration, site Site) *Report {
+// energies, facility energy is IT energy times PUE, and emissions are
+// facility energy times the grid intensity. The site's intensity and PUE are
+// added to the data sources.
+func Build(run Run, totals []sampler.Total, elapsed time.Duration, site grid.Site) *Report {
 	r := &Report{
-		SchemaVersion:          SchemaVersion,
-		Tool:                   run.Tool,
-		JobID:                  run.JobID,
-		Hostname:               run.Hostname,
-		Command:                run.Command,
-		Status:                 run.Status,
-		Complete:               run.Status != StatusIncomplete,
-		ExitCode:               run.ExitCode,
-		ChildSignal:            run.ChildSignal,
-		StartTime:              run.Start.UTC().Round(time.Millisecond),
-		EndTime:                run.End.UTC().Round(time.Millisecond),
-		DurationSeconds:        run.End.Sub(run.Start).Seconds(),
-		TrackingMode:           run.TrackingMode,
-		Region:                 site.Region,
+		SchemaVersion:   SchemaVersion,
+		Tool:            run.Tool,
+		JobID:           run.JobID,
+		Hostname:        run.Hostname,
+		Command:         run.Command,
+		Status:          run.Status,
+		Complete:        run.Status != StatusIncomplete,
+		ExitCode:        run.ExitCode,
+		ChildSignal:     run.ChildSignal,
+		StartTime:       run.Start.UTC().Round(time.Millisecond),
+		EndTime:         run.End.UTC().Round(time.Millisecond),
+		DurationSeconds: run.End.Sub(run.Start).Seconds(),
+		TrackingMode:    run.TrackingMode,
+		Region: Region{Code: site.Region.Code, Name: site.Region.Name, Source: site.Region.Source,
+			Year: site.Region.Year},
 		CarbonIntensityGPerKWh: float64(site.Intensity),
 		IntensitySource:        site.IntensitySource,
 		PUE:                    site.PUE,
-		PUESource:              site.PUESource,
+		PUESource:              pueSource(site),
 		GPUScope:               run.GPUScope,
 		GPUNote:                run.GPUNote,
 		CPUDomains:             run.CPUDomains,
 		IgnoredDomains:         run.IgnoredDomains,
 		Components:             []Component{},
 		Warnings:               append([]string{}, run.Warnings...),
-		DataSources:            run.DataSources,
+		DataSources:            append(append([]DataSource{}, run.DataSources...), siteSources(site)...),
 	}
 
 	var it, machine, measured units.Joules
@@ -104,5 +99,24 @@ func component(t sampler.Total, elapsed time.Duration) Component {
 		MachineEnergyKWh: float64(t.MachineEnergy.KWh()),
 		MeanPowerWatts:   float64(t.Energy.Per(elapsed)),
 		MaxPowerWatts:    float64(t.MaxPower),
+	}
+}
+
+// pueSource names where the PUE comes from, with the publication for a
+// provider's figure.
+func pueSource(site grid.Site) string {
+	if site.PUEReference == "" {
+		return site.PUESource
+	}
+	return site.PUESource + ": " + site.PUEReference
+}
+
+// siteSources lists the provenance of the grid intensity and the PUE.
+func siteSources(site grid.Site) []DataSource {
+	return []DataSource{
+		{What: "grid carbon intensity",
+			Value:  strconv.FormatFloat(float64(site.Intensity), 'g', 6, 64) + " gCO2e/kWh (" + site.IntensitySource + ")",
+			Source: site.Region.Source, Year: site.Region.Year},
+		{What: "PUE", Value: strconv.FormatFloat(site.PUE, 'g', 4, 64), Source: pueSource(site), Year: site.PUEYear},
 	}
 }

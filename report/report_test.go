@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carbonrun/carbonrun/internal/grid"
 	"github.com/carbonrun/carbonrun/internal/units"
 	"github.com/carbonrun/carbonrun/sampler"
 )
@@ -27,9 +28,9 @@ func testRun(status Status) Run {
 	}
 }
 
-func testSite(intensity units.GramsPerKWh, pue float64) Site {
-	return Site{
-		Region:    Region{Code: "FR", Name: "France", Source: "test table", Year: 2023},
+func testSite(intensity units.GramsPerKWh, pue float64) grid.Site {
+	return grid.Site{
+		Region:    grid.Region{Code: "FR", Name: "France", Source: "test table", Year: 2023},
 		Intensity: intensity, IntensitySource: "table", PUE: pue, PUESource: "test",
 	}
 }

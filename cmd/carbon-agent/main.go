@@ -88,7 +88,8 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		CPU:            agent.SystemCPU{ProcfsRoot: cfg.procfs},
 		SysfsRoot:      cfg.sysfs,
 		ProcfsRoot:     cfg.procfs,
-		Site:           agentSite(site),
+		Site:           site,
+		DataSources:    node.DataSources,
 		ReportDir:      cfg.reportDir,
 		StateDir:       cfg.stateDir,
 		Interval:       cfg.interval,
@@ -143,23 +144,6 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 	}
 	errs = append(errs, a.Shutdown())
 	return errors.Join(errs...)
-}
-
-// agentSite copies the resolved grid site into the agent's own type.
-func agentSite(s grid.Site) agent.Site {
-	return agent.Site{
-		RegionCode:      s.Region.Code,
-		RegionName:      s.Region.Name,
-		RegionSource:    s.Region.Source,
-		RegionYear:      s.Region.Year,
-		Intensity:       s.Intensity,
-		IntensitySource: s.IntensitySource,
-		PUE:             s.PUE,
-		PUESource:       s.PUESource,
-		PUEReference:    s.PUEReference,
-		PUEYear:         s.PUEYear,
-		Warnings:        s.Warnings,
-	}
 }
 
 // gpuShares adapts the NVML source to the agent's GPUShareReader.

@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/carbonrun/carbonrun/internal/grid"
 	"github.com/carbonrun/carbonrun/report"
 )
 
@@ -86,7 +87,7 @@ func (c *agentClient) call(method, path string, body, out any) error {
 // runWithAgent starts the command, registers its process with a running
 // carbon-agent, which samples the node for every job, and writes the
 // agent's final report into the report directory when the command ends.
-func runWithAgent(cfg *config, site report.Site, log *zap.Logger) int {
+func runWithAgent(cfg *config, site grid.Site, log *zap.Logger) int {
 	client := newAgentClient(cfg.agent)
 	if err := client.call(http.MethodGet, "/healthz", nil, nil); err != nil {
 		fmt.Fprintf(os.Stderr, "carbon-run: %v\n(start carbon-agent, or drop --agent to measure here)\n", err)

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/carbonrun/carbonrun/internal/grid"
 	"github.com/carbonrun/carbonrun/internal/machine"
 	"github.com/carbonrun/carbonrun/internal/version"
 	"github.com/carbonrun/carbonrun/report"
@@ -22,7 +23,7 @@ type job struct {
 	cfg     *config
 	log     *zap.Logger
 	warn    *sampler.Warnings
-	site    report.Site
+	site    grid.Site
 	id      string
 	dir     string
 	machine *machine.Machine
@@ -36,7 +37,7 @@ type job struct {
 // newJob prepares the report directory and opens the energy sources. The
 // sources are opened before the command starts so that its whole life is
 // measured.
-func newJob(cfg *config, site report.Site, log *zap.Logger, warn *sampler.Warnings) (*job, error) {
+func newJob(cfg *config, site grid.Site, log *zap.Logger, warn *sampler.Warnings) (*job, error) {
 	id, dir, err := reportDir(cfg)
 	if err != nil {
 		return nil, err
@@ -166,7 +167,7 @@ func (j *job) build(now time.Time, status report.Status, code *int, sigName stri
 		CPUDomains:     j.machine.CPUDomains,
 		IgnoredDomains: j.machine.IgnoredDomains,
 		Warnings:       j.warn.List(),
-		DataSources:    append(j.machine.DataSources, siteSources(j.site)...),
+		DataSources:    j.machine.DataSources,
 	}
 	return report.Build(run, j.sampler.Totals(), j.sampler.Elapsed(), j.site)
 }
@@ -190,15 +191,6 @@ func (j *job) close() {
 		return
 	}
 	_ = j.machine.Close()
-}
-
-// siteSources lists the provenance of the grid intensity and PUE.
-func siteSources(s report.Site) []report.DataSource {
-	return []report.DataSource{
-		{What: "grid carbon intensity", Value: fmt.Sprintf("%.1f gCO2e/kWh (%s)", s.Intensity, s.IntensitySource),
-			Source: s.Region.Source, Year: s.Region.Year},
-		{What: "PUE", Value: fmt.Sprintf("%.2f", s.PUE), Source: s.PUESource},
-	}
 }
 
 func hostname() string {

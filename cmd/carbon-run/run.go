@@ -62,10 +62,10 @@ func run(args []string) int {
 
 // resolveSite turns --region, --carbon-intensity and --pue into the grid
 // intensity and PUE of the report.
-func resolveSite(cfg *config, warn *sampler.Warnings) (report.Site, error) {
+func resolveSite(cfg *config, warn *sampler.Warnings) (grid.Site, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	s, err := grid.Resolve(ctx, grid.Options{
+	site, err := grid.Resolve(ctx, grid.Options{
 		Region:          cfg.region,
 		CarbonIntensity: cfg.carbonIntensity,
 		PUE:             cfg.pue,
@@ -75,23 +75,15 @@ func resolveSite(cfg *config, warn *sampler.Warnings) (report.Site, error) {
 	})
 	var unknown *grid.UnknownRegionError
 	if errors.As(err, &unknown) {
-		return report.Site{}, fmt.Errorf("invalid --region: %w", err)
+		return grid.Site{}, fmt.Errorf("invalid --region: %w", err)
 	}
 	if err != nil {
-		return report.Site{}, err
+		return grid.Site{}, err
 	}
-	for _, w := range s.Warnings {
+	for _, w := range site.Warnings {
 		warn.Add(w)
 	}
-	return report.Site{
-		Region: report.Region{
-			Code: s.Region.Code, Name: s.Region.Name, Source: s.Region.Source, Year: s.Region.Year,
-		},
-		Intensity:       s.Intensity,
-		IntensitySource: s.IntensitySource,
-		PUE:             s.PUE,
-		PUESource:       s.PUESource,
-	}, nil
+	return site, nil
 }
 
 // reportDir picks <report-dir>/<job-id>, adding a numeric suffix when an

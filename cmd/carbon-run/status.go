@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/carbonrun/carbonrun/internal/grid"
 	"github.com/carbonrun/carbonrun/internal/units"
 	"github.com/carbonrun/carbonrun/report"
 	"github.com/carbonrun/carbonrun/sampler"
@@ -29,7 +30,7 @@ func newStatusLine(w io.Writer, enabled bool) *statusLine {
 }
 
 // update shows elapsed time, power, energy and emissions so far.
-func (s *statusLine) update(elapsed time.Duration, totals []sampler.Total, site report.Site) {
+func (s *statusLine) update(elapsed time.Duration, totals []sampler.Total, site grid.Site) {
 	if !s.enabled {
 		return
 	}

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/carbonrun/carbonrun/internal/grid"
 	"github.com/carbonrun/carbonrun/internal/units"
 	"github.com/carbonrun/carbonrun/report"
 	"github.com/carbonrun/carbonrun/sampler"
@@ -69,26 +70,6 @@ type NamedSource interface {
 	Name() string
 }
 
-// Site is the grid and facility that turn energy into emissions.
-type Site struct {
-	RegionCode   string
-	RegionName   string
-	RegionSource string
-	RegionYear   int
-	// Intensity is the grid carbon intensity used for emissions.
-	Intensity units.GramsPerKWh
-	// IntensitySource is "table", "api", "override" or "fallback".
-	IntensitySource string
-	// PUE is the facility power usage effectiveness, at least 1.
-	PUE       float64
-	PUESource string
-	// PUEReference is the source of a published PUE; empty otherwise.
-	PUEReference string
-	PUEYear      int
-	// Warnings holds one message per degraded choice, copied into reports.
-	Warnings []string
-}
-
 // Options configures an Agent.
 type Options struct {
 	// Sources are the node's energy sources. The agent owns them and closes
@@ -107,7 +88,7 @@ type Options struct {
 	SysfsRoot  string
 	ProcfsRoot string
 	// Site gives the carbon intensity and PUE.
-	Site Site
+	Site grid.Site
 	// ReportDir receives <job-id>/report.json for every ended job; empty
 	// writes no files.
 	ReportDir string
@@ -133,6 +114,9 @@ type Options struct {
 	Log *zap.Logger
 	// Warn collects warnings for reports; nil means a new collector on Log.
 	Warn *sampler.Warnings
+	// DataSources gives the provenance of the sources' estimates, such as a
+	// CPU TDP or the memory power per GB, for every job report.
+	DataSources []report.DataSource
 	// Version and Hostname go into reports.
 	Version  string
 	Hostname string

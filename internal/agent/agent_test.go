@@ -248,7 +248,7 @@ func TestEndTwice_CR25(t *testing.T) {
 	_, err = a.End("once")
 	require.ErrorIs(t, err, ErrJobNotFound, "after the retention the id is gone")
 
-	files, err := filepath.Glob(filepath.Join(dir, "*", "*"))
+	files, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{filepath.Join(dir, "once", "report.json")}, files, "exactly one report file")
 }

@@ -255,7 +255,7 @@ func TestAPIEndTwice_CR25(t *testing.T) {
 	}
 	assert.Equal(t, map[int]int{200: 1, 409: callers - 1}, counts, "one report, then conflicts")
 
-	files, err := filepath.Glob(filepath.Join(dir, "*", "*"))
+	files, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{filepath.Join(dir, "dup", "report.json")}, files, "exactly one report file")
 }

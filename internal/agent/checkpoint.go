@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/carbonrun/carbonrun/report"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -94,7 +95,7 @@ func (a *Agent) checkpointLocked(now time.Time) error {
 	if err := os.MkdirAll(a.opts.StateDir, 0o700); err != nil {
 		return fmt.Errorf("creating state directory: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(a.opts.StateDir, CheckpointFile), data, 0o600); err != nil {
+	if err := report.WriteFileAtomic(filepath.Join(a.opts.StateDir, CheckpointFile), data, 0o600); err != nil {
 		return err
 	}
 	a.lastSaved = now

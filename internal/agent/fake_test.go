@@ -6,6 +6,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"github.com/carbonrun/carbonrun/internal/grid"
 	"sync"
 	"time"
 
@@ -192,5 +193,6 @@ func (c *FakeClock) Advance(d time.Duration) {
 }
 
 // TestSite is the site of the tests: 100 g/kWh and PUE 1.5.
-var TestSite = Site{RegionCode: "FR", RegionName: "France", RegionSource: "test table", RegionYear: 2024,
+var TestSite = grid.Site{
+	Region:    grid.Region{Code: "FR", Name: "France", Source: "test table", Year: 2024},
 	Intensity: 100, IntensitySource: "table", PUE: 1.5, PUESource: "override"}

@@ -4,6 +4,7 @@
 package agent
 
 import (
+	"github.com/carbonrun/carbonrun/internal/grid"
 	"github.com/carbonrun/carbonrun/internal/units"
 	"github.com/carbonrun/carbonrun/sampler"
 )
@@ -25,7 +26,7 @@ type Snapshot struct {
 	// Idle is the energy no open job was charged with.
 	Idle     JobState
 	OpenJobs int
-	Site     Site
+	Site     grid.Site
 	// DomainUp is the read state of each energy domain of sources that
 	// report one.
 	DomainUp map[string]bool
