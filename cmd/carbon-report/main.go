@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The carbonrun Authors
 
-// Command carbon-report reads and combines the report.json files that
-// carbon-run and carbon-agent write. Its one subcommand so far is merge,
-// which combines the per-node reports of a multi-node job into one report.
+// Command carbon-report reads, renders and combines the report.json files
+// that carbon-run and carbon-agent write. Its render subcommand turns a
+// report into an HTML page, Markdown or JSON, and merge combines the
+// per-node reports of a multi-node job into one report.
 package main
 
 import (
@@ -23,17 +24,20 @@ const (
 	exitUsage = 2
 )
 
-const usage = `carbon-report reads and combines carbonrun report.json files.
+const usage = `carbon-report renders and combines carbonrun report.json files.
 
 Usage:
   carbon-report COMMAND [OPTIONS] [ARGS]
 
 Commands:
+  render   render a report as a self-contained HTML page, Markdown or JSON
   merge    combine the per-node reports of one job into one report
 
 Examples:
+  carbon-report render -o report.html runs/42/report.json
+  carbon-report render --format md job.json > job.md
   carbon-report merge node1.json node2.json > job.json
-  carbon-report merge --help
+  carbon-report render --help
 
 Run 'carbon-report COMMAND --help' for the options of a command.
 Exit status: 0 on success, 1 when the output cannot be written,
@@ -53,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	switch args[0] {
+	case "render":
+		return runRender(args[1:], stdout, stderr)
 	case "merge":
 		return runMerge(args[1:], stdout, stderr)
 	case "-h", "--help", "help":

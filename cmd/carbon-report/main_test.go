@@ -180,7 +180,7 @@ func TestMergeInvalidInput(t *testing.T) {
 		wantStderr string
 	}{
 		{"no command", nil, "carbon-report: missing command; run 'carbon-report --help' for usage"},
-		{"unknown command", []string{"render"}, `carbon-report: unknown command "render"`},
+		{"unknown command", []string{"bogus"}, `carbon-report: unknown command "bogus"`},
 		{"no files", []string{"merge"}, "carbon-report merge: missing report files"},
 		{"unknown flag", []string{"merge", "--bogus", a}, "carbon-report merge: unknown flag: --bogus"},
 		{"missing file", []string{"merge", a, missing}, "reading " + missing + ": no such file or directory"},
@@ -235,7 +235,7 @@ func TestHelp(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"top level", []string{"--help"}, []string{"Commands:", "merge", "Examples:", "Exit status"}},
+		{"top level", []string{"--help"}, []string{"Commands:", "render", "merge", "Examples:", "Exit status"}},
 		{"merge", []string{"merge", "--help"}, []string{"Examples:", "--output FILE", "--job-id ID", "--force"}},
 		{"merge short", []string{"merge", "-h"}, []string{"Usage: carbon-report merge"}},
 		{"version", []string{"--version"}, []string{"carbon-report " + version.Version}},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
@@ -143,6 +144,10 @@ func (j *job) finish(waitErr error) int {
 	if err := r.Write(j.dir); err != nil {
 		fmt.Fprintf(os.Stderr, "carbon-run: writing the report failed: %v\n", err)
 	}
+	if err := writeHTML(r, j.dir); err != nil {
+		j.log.Warn("report.html could not be written, report.json and report.md are complete",
+			zap.Error(err))
+	}
 	if !j.cfg.quiet {
 		printSummary(os.Stderr, r, j.dir)
 	}
@@ -196,4 +201,17 @@ func (j *job) close() {
 func hostname() string {
 	h, _ := os.Hostname()
 	return h
+}
+
+// writeHTML renders report.html with the power chart from samples.csv.
+func writeHTML(r *report.Report, dir string) error {
+	series, err := report.ReadSamples(filepath.Join(dir, report.SamplesFile))
+	if err != nil {
+		return err
+	}
+	page, err := r.HTML(series)
+	if err != nil {
+		return err
+	}
+	return report.WriteFileAtomic(filepath.Join(dir, report.HTMLFile), page, 0o644)
 }

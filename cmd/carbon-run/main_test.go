@@ -110,7 +110,7 @@ func TestExitCodePassesThrough(t *testing.T) {
 	assert.Equal(t, 7, *r.ExitCode)
 	assert.Equal(t, report.StatusCompleted, r.Status)
 	assert.True(t, r.Complete)
-	for _, f := range []string{report.JSONFile, report.MarkdownFile, report.SamplesFile} {
+	for _, f := range []string{report.JSONFile, report.MarkdownFile, report.SamplesFile, report.HTMLFile} {
 		assert.FileExists(t, filepath.Join(res.dir, f))
 	}
 }
