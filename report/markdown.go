@@ -6,7 +6,6 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +69,11 @@ func (r *Report) writeSummary(b *bytes.Buffer) {
 		cell(r.Region.Source), year(r.Region.Year))
 	fmt.Fprintf(b, "| Emissions | %s kg CO2e |\n", kg(r.EmissionsKg))
 	if r.GPUScope != "" {
-		fmt.Fprintf(b, "| GPU scope | %s %s |\n", r.GPUScope, cell(r.GPUNote))
+		scope := r.GPUScope
+		if r.GPUNote != "" {
+			scope += " (" + r.GPUNote + ")"
+		}
+		fmt.Fprintf(b, "| GPU scope | %s |\n", cell(scope))
 	}
 	b.WriteString("\n")
 }
@@ -98,29 +101,30 @@ func (r *Report) writeComponents(b *bytes.Buffer) {
 // obtained, the PUE and grid intensity with their sources, and the emissions.
 func (r *Report) Statement() string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "The run used %s kWh of electricity at the machine (IT energy) over %s",
-		kwh(r.ITEnergyKWh), formatSeconds(r.DurationSeconds))
+	fmt.Fprintf(&s, "The run used %s of electricity at the machine (IT energy) over %s",
+		energyText(r.ITEnergyKWh), formatSeconds(r.DurationSeconds))
 	if hw := r.hardwareSummary(); hw != "" {
 		fmt.Fprintf(&s, " on %s", hw)
 	}
-	fmt.Fprintf(&s, ", %s. ", r.methodSummary())
-	fmt.Fprintf(&s, "With a PUE of %.2f (%s), facility energy was %s kWh. ",
-		r.PUE, r.PUESource, kwh(r.FacilityEnergyKWh))
+	fmt.Fprintf(&s, ". %s. ", r.methodSummary())
+	fmt.Fprintf(&s, "With a PUE of %.2f (%s), the facility used %s. ",
+		r.PUE, r.PUESource, energyText(r.FacilityEnergyKWh))
 	fmt.Fprintf(&s, "At a grid carbon intensity of %.0f gCO2e/kWh for %s (%s %s), "+
-		"this corresponds to %s kg CO2e of operational emissions, as reported by %s %s.",
+		"this corresponds to %s CO2e of operational emissions, as reported by %s %s.",
 		r.CarbonIntensityGPerKWh, r.regionLabel(), r.Region.Source, year(r.Region.Year),
-		kg(r.EmissionsKg), r.Tool.Name, r.Tool.Version)
+		massText(r.EmissionsKg), r.Tool.Name, r.Tool.Version)
 	return s.String()
 }
 
 // ModelCardYAML returns the co2_eq_emissions block of a Hugging Face model
-// card, whose emissions field is in grams.
+// card. Its emissions field is in grams of CO2e, as the model card metadata
+// specifies. training_type is left for the author, who knows whether the run
+// was pre-training or fine-tuning.
 func (r *Report) ModelCardYAML() string {
 	var s strings.Builder
 	s.WriteString("co2_eq_emissions:\n")
-	fmt.Fprintf(&s, "  emissions: %s\n", strconv.FormatFloat(r.EmissionsKg*1000, 'g', 6, 64))
-	fmt.Fprintf(&s, "  source: %q\n", fmt.Sprintf("%s %s, %s", r.Tool.Name, r.Tool.Version, r.methodSummary()))
-	s.WriteString("  training_type: \"pre-training\"\n")
+	fmt.Fprintf(&s, "  emissions: %s  # grams of CO2e\n", strconv.FormatFloat(r.EmissionsKg*1000, 'g', 6, 64))
+	fmt.Fprintf(&s, "  source: %q\n", fmt.Sprintf("%s %s. %s", r.Tool.Name, r.Tool.Version, r.methodSummary()))
 	fmt.Fprintf(&s, "  geographical_location: %q\n", r.regionLabel())
 	if hw := r.hardwareSummary(); hw != "" {
 		fmt.Fprintf(&s, "  hardware_used: %q\n", hw)
@@ -128,43 +132,45 @@ func (r *Report) ModelCardYAML() string {
 	return s.String()
 }
 
-// methodSummary says which share of the energy was measured and how.
+// methodSummary says, per kind of component, how its energy was obtained:
+// "GPU energy measured with hardware energy counters; CPU energy estimated
+// from utilisation x TDP".
 func (r *Report) methodSummary() string {
+	var kinds []string
 	methods := map[string][]string{}
 	for _, c := range r.Components {
-		methods[c.Method] = appendUnique(methods[c.Method], c.Kind)
+		if _, ok := methods[c.Kind]; !ok {
+			kinds = append(kinds, c.Kind)
+		}
+		methods[c.Kind] = appendUnique(methods[c.Kind], methodPhrase(c.Method))
 	}
-	keys := make([]string, 0, len(methods))
-	for m := range methods {
-		keys = append(keys, m)
+	if len(kinds) == 0 {
+		return "No component was measured"
 	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, m := range keys {
-		parts = append(parts, fmt.Sprintf("%s by %s", strings.Join(methods[m], " and "), methodPhrase(m)))
+	parts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%s energy %s", strings.ToUpper(k), strings.Join(methods[k], " and ")))
 	}
-	if len(parts) == 0 {
-		return "with no component measured"
-	}
-	return strings.Join(parts, "; ")
+	text := strings.Join(parts, "; ")
+	return strings.ToUpper(text[:1]) + text[1:]
 }
 
 func methodPhrase(m string) string {
 	switch m {
 	case "energy_counter":
-		return "hardware energy counters"
+		return "measured with hardware energy counters"
 	case "power_integration":
-		return "integrated power samples"
+		return "measured by integrating power samples"
 	case "tdp_estimate":
-		return "utilisation x TDP (estimate)"
+		return "estimated from utilisation x TDP"
 	case "tdp_default":
-		return "utilisation x default TDP per core (estimate)"
+		return "estimated from utilisation x a default TDP per core"
 	case "memory_estimate":
-		return "installed memory x power per GB (estimate)"
+		return "estimated from installed memory x power per GB"
 	case "analytical_model":
-		return "the analytical model (estimate)"
+		return "estimated with the analytical model"
 	}
-	return m
+	return "obtained by " + m
 }
 
 // hardwareSummary counts GPUs by name: "8 x NVIDIA H100 80GB HBM3".
@@ -221,6 +227,29 @@ func year(y int) string {
 func kwh(v float64) string { return fmt.Sprintf("%.6g", v) }
 
 func kg(v float64) string { return fmt.Sprintf("%.4g", v) }
+
+// energyText prints an energy in kWh, or in Wh or J when it is small, so a
+// short run does not read as "4.48e-05 kWh".
+func energyText(kwh float64) string {
+	switch {
+	case kwh >= 1:
+		return fmt.Sprintf("%.4g kWh", kwh)
+	case kwh*1e3 >= 0.01:
+		return fmt.Sprintf("%.3g Wh", kwh*1e3)
+	}
+	return fmt.Sprintf("%.3g J", kwh*3.6e6)
+}
+
+// massText prints a mass of CO2e in kg, or in g or mg when it is small.
+func massText(kg float64) string {
+	switch {
+	case kg >= 1:
+		return fmt.Sprintf("%.4g kg", kg)
+	case kg*1e3 >= 0.01:
+		return fmt.Sprintf("%.3g g", kg*1e3)
+	}
+	return fmt.Sprintf("%.3g mg", kg*1e6)
+}
 
 // formatSeconds prints a duration to the millisecond under a minute and to
 // the second above.

@@ -160,7 +160,7 @@ func TestWriteReportFiles(t *testing.T) {
 
 func TestModelCardEmissionsInGrams(t *testing.T) {
 	r := &Report{EmissionsKg: 0.216, Tool: Tool{Name: "carbon-run", Version: "1"}}
-	if got := r.ModelCardYAML(); !strings.Contains(got, "emissions: 216\n") {
+	if got := r.ModelCardYAML(); !strings.Contains(got, "emissions: 216  # grams of CO2e\n") {
 		t.Errorf("model card block = %q, want emissions: 216 (grams)", got)
 	}
 }

@@ -104,6 +104,15 @@ func (s *Samples) Finish() error {
 	return syncDir(s.dir)
 }
 
+// Abandon closes and deletes the partial file, for a run that never started.
+func (s *Samples) Abandon() error {
+	s.partial.Close()
+	if err := os.Remove(s.partial.Name()); err != nil {
+		return fmt.Errorf("removing samples file: %w", err)
+	}
+	return nil
+}
+
 // appendCSVField quotes a field that contains a comma, quote or newline.
 func appendCSVField(b []byte, field string) []byte {
 	needsQuotes := false

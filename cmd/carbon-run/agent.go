@@ -13,27 +13,35 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/carbonrun/carbonrun/internal/grid"
+	"github.com/carbonrun/carbonrun/internal/units"
 	"github.com/carbonrun/carbonrun/report"
+	"github.com/carbonrun/carbonrun/sampler"
 )
 
 // agentClient talks to a carbon-agent's job API over TCP or a Unix socket.
 type agentClient struct {
 	base string
+	name string // the address as given, for messages
 	http *http.Client
 }
 
 // newAgentClient accepts "host:port", "http://host:port" or "unix:/path".
-func newAgentClient(addr string) *agentClient {
-	c := &agentClient{base: "http://" + addr, http: &http.Client{Timeout: 10 * time.Second}}
+func newAgentClient(addr string) (*agentClient, error) {
+	c := &agentClient{base: "http://" + addr, name: addr, http: &http.Client{Timeout: 10 * time.Second}}
 	switch {
 	case strings.HasPrefix(addr, "unix:"):
 		path := strings.TrimPrefix(addr, "unix:")
+		if !filepath.IsAbs(path) {
+			return nil, fmt.Errorf("invalid --agent %q: give an absolute socket path, as in "+
+				"unix:/run/carbonrun/agent.sock", addr)
+		}
 		c.base = "http://carbon-agent"
 		c.http.Transport = &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -43,8 +51,13 @@ func newAgentClient(addr string) *agentClient {
 		}
 	case strings.HasPrefix(addr, "http://"), strings.HasPrefix(addr, "https://"):
 		c.base = strings.TrimSuffix(addr, "/")
+	default:
+		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+			return nil, fmt.Errorf("invalid --agent %q: give host:port, as in 127.0.0.1:9464, "+
+				"or unix:/path/to/socket", addr)
+		}
 	}
-	return c
+	return c, nil
 }
 
 // call sends a JSON request and decodes a JSON answer into out.
@@ -64,7 +77,7 @@ func (c *agentClient) call(method, path string, body, out any) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("carbon-agent at %s: %w", c.base, err)
+		return fmt.Errorf("carbon-agent at %s: %w", c.name, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
@@ -84,18 +97,38 @@ func (c *agentClient) call(method, path string, body, out any) error {
 	return nil
 }
 
-// runWithAgent starts the command, registers its process with a running
-// carbon-agent, which samples the node for every job, and writes the
-// agent's final report into the report directory when the command ends.
-func runWithAgent(cfg *config, site grid.Site, log *zap.Logger) int {
-	client := newAgentClient(cfg.agent)
+// runWithAgent registers carbon-run's own process with a running
+// carbon-agent, which samples the node for every job, then runs the command
+// as a child, so the agent's process tree covers the command from its first
+// instruction. When the command ends, the agent's final report is written
+// into the report directory with the command's exit status.
+func runWithAgent(cfg *config, site grid.Site, log *zap.Logger, warn *sampler.Warnings) int {
+	client, err := newAgentClient(cfg.agent)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "carbon-run: %v\n", err)
+		return exitUsage
+	}
 	if err := client.call(http.MethodGet, "/healthz", nil, nil); err != nil {
 		fmt.Fprintf(os.Stderr, "carbon-run: %v\n(start carbon-agent, or drop --agent to measure here)\n", err)
 		return exitSetup
 	}
-	id, dir, err := reportDir(cfg)
+	id, dir, err := reportDir(cfg, warn)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "carbon-run: %v\n", err)
+		return exitUsage
+	}
+	if cfg.trackingMode != "process" {
+		warn.Add("with --agent, the agent attributes CPU energy by the job's CPU time " +
+			"(process mode) and samples at its own --interval")
+	}
+
+	start := map[string]any{"id": id, "pids": []int{os.Getpid()}}
+	if gpus, ok := os.LookupEnv("CUDA_VISIBLE_DEVICES"); ok {
+		start["gpus"] = visibleGPUList(gpus)
+	}
+	if err := client.call(http.MethodPost, "/v1/jobs", start, nil); err != nil {
+		fmt.Fprintf(os.Stderr, "carbon-run: registering job %s: %v\n", id, err)
+		_ = os.Remove(dir)
 		return exitSetup
 	}
 
@@ -104,18 +137,10 @@ func runWithAgent(cfg *config, site grid.Site, log *zap.Logger) int {
 	c, code, err := startChild(cfg.command)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "carbon-run: %v\n", err)
+		_ = client.call(http.MethodPost, "/v1/jobs/"+url.PathEscape(id)+"/end", nil, nil)
+		_ = os.Remove(dir)
 		return code
 	}
-	start := map[string]any{"id": id, "pids": []int{c.cmd.Process.Pid}}
-	if gpus := os.Getenv("CUDA_VISIBLE_DEVICES"); gpus != "" {
-		start["gpus"] = strings.Split(gpus, ",")
-	}
-	registered := true
-	if err := client.call(http.MethodPost, "/v1/jobs", start, nil); err != nil {
-		registered = false
-		log.Warn("registering with carbon-agent failed, the command runs unmeasured", zap.Error(err))
-	}
-
 	var waitErr error
 	for done := false; !done; {
 		select {
@@ -126,9 +151,6 @@ func runWithAgent(cfg *config, site grid.Site, log *zap.Logger) int {
 		}
 	}
 	exit, sigName := exitStatus(waitErr, c.cmd.ProcessState)
-	if !registered {
-		return exit
-	}
 
 	var r report.Report
 	if err := client.call(http.MethodPost, "/v1/jobs/"+url.PathEscape(id)+"/end", nil, &r); err != nil {
@@ -136,17 +158,54 @@ func runWithAgent(cfg *config, site grid.Site, log *zap.Logger) int {
 		return exit
 	}
 	r.Command, r.ExitCode, r.ChildSignal = cfg.command, &exit, sigName
-	r.Status = report.StatusCompleted
-	switch {
-	case c.stopRequested:
-		r.Status = report.StatusTerminated
-	case sigName != "":
-		r.Status = report.StatusChildKilled
+	r.Status = finalStatus(c.stopRequested, sigName)
+	if explicitSite(cfg) {
+		applySite(&r, site)
 	}
+	r.Warnings = append(r.Warnings, warn.List()...)
 	if err := r.Write(dir); err != nil {
 		fmt.Fprintf(os.Stderr, "carbon-run: writing the report failed: %v\n", err)
 	} else if !cfg.quiet {
 		printSummary(os.Stderr, &r, dir)
 	}
 	return exit
+}
+
+// visibleGPUList turns CUDA_VISIBLE_DEVICES into the agent's GPU list. An
+// empty value or -1 hides every GPU, which the agent reads as an empty list.
+func visibleGPUList(value string) []string {
+	gpus := []string{}
+	for _, g := range strings.Split(value, ",") {
+		g = strings.TrimSpace(g)
+		if g == "" || strings.HasPrefix(g, "-") {
+			break // CUDA stops at the first invalid entry
+		}
+		gpus = append(gpus, g)
+	}
+	return gpus
+}
+
+// explicitSite reports whether the user chose the grid or facility on the
+// command line; the agent's own settings apply otherwise.
+func explicitSite(cfg *config) bool {
+	return cfg.region != "" || cfg.carbonIntensity != 0 || cfg.pue != 0
+}
+
+// applySite recomputes a report's facility energy and emissions for site,
+// keeping the agent's measured IT energy.
+func applySite(r *report.Report, site grid.Site) {
+	r.Region = report.Region{Code: site.Region.Code, Name: site.Region.Name, Source: site.Region.Source,
+		Year: site.Region.Year}
+	r.CarbonIntensityGPerKWh = float64(site.Intensity)
+	r.IntensitySource = site.IntensitySource
+	r.PUE = site.PUE
+	r.PUESource = site.PUESource
+	if site.PUEReference != "" {
+		r.PUESource += ": " + site.PUEReference
+	}
+	facility := units.KWh(r.ITEnergyKWh * site.PUE)
+	r.FacilityEnergyKWh = float64(facility)
+	r.EmissionsKg = site.Intensity.Emissions(facility).Kilograms()
+	r.Warnings = append(r.Warnings, "grid intensity and PUE are carbon-run's --region, "+
+		"--carbon-intensity and --pue, not the agent's")
 }

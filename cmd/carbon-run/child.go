@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -43,7 +44,7 @@ type child struct {
 func startChild(argv []string) (*child, int, error) {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		return nil, exitNotFound, fmt.Errorf("command %q not found in PATH: check its name or give a path", argv[0])
+		return nil, lookPathExitCode(argv[0], err), lookPathError(argv[0], err)
 	}
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
@@ -54,6 +55,28 @@ func startChild(argv []string) (*child, int, error) {
 	c := &child{cmd: cmd, done: make(chan error, 1)}
 	go func() { c.done <- cmd.Wait() }()
 	return c, 0, nil
+}
+
+// lookPathExitCode follows POSIX shells: 127 when no such file exists, 126
+// when it exists but cannot be executed (no execute permission, a directory).
+func lookPathExitCode(name string, err error) int {
+	if strings.ContainsRune(name, '/') {
+		if _, statErr := os.Stat(name); statErr == nil {
+			return exitCannotExecute
+		}
+	}
+	return exitNotFound
+}
+
+func lookPathError(name string, err error) error {
+	if lookPathExitCode(name, err) == exitCannotExecute {
+		return fmt.Errorf("command %q cannot be executed: %w (check that it is a file with execute permission)",
+			name, errors.Unwrap(err))
+	}
+	if strings.ContainsRune(name, '/') {
+		return fmt.Errorf("command %q not found: check the path", name)
+	}
+	return fmt.Errorf("command %q not found in PATH: check its name or give a path", name)
 }
 
 // forward sends sig to the command. A SIGINT is not sent again when

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -109,7 +110,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 		return c, nil
 	}
 	c.command = fs.Args()
-	return c, c.validate()
+	return c, c.validate(func(name string) bool {
+		return fs.Changed(name) || getenv(envName(name)) != ""
+	})
 }
 
 // applyEnv sets each flag from CARBONRUN_<NAME> when that variable is set.
@@ -119,7 +122,7 @@ func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 		if err != nil || f.Name == "help" {
 			return
 		}
-		name := "CARBONRUN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if v := getenv(name); v != "" {
 			if setErr := f.Value.Set(v); setErr != nil {
 				err = fmt.Errorf("invalid %s=%q: %w", name, v, setErr)
@@ -129,7 +132,12 @@ func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 	return err
 }
 
-func (c *config) validate() error {
+// envName is the environment variable that sets flag name.
+func envName(flag string) string {
+	return "CARBONRUN_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func (c *config) validate(changed func(string) bool) error {
 	switch {
 	case len(c.command) == 0:
 		return errors.New("no command given: put it after --, as in carbon-run -- python train.py")
@@ -142,13 +150,35 @@ func (c *config) validate() error {
 		return fmt.Errorf("invalid --tracking-mode %q: use machine or process", c.trackingMode)
 	case c.logFormat != "console" && c.logFormat != "json":
 		return fmt.Errorf("invalid --log-format %q: use console or json", c.logFormat)
-	case c.cpuTDPWatts < 0:
-		return fmt.Errorf("invalid --cpu-tdp %g: use a positive wattage such as 65", c.cpuTDPWatts)
-	case c.carbonIntensity < 0:
-		return fmt.Errorf("invalid --carbon-intensity %g: use a positive value in gCO2e/kWh", c.carbonIntensity)
-	case c.pue != 0 && c.pue < 1:
-		return fmt.Errorf("invalid --pue %g: PUE is total facility energy over IT energy, so 1.0 or more",
-			c.pue)
+	case strings.TrimSpace(c.reportDir) == "":
+		return errors.New("invalid --report-dir \"\": name a directory, such as ./carbon-reports")
+	case c.intensityAPIURL != "" && c.intensityAPIKey == "":
+		return errors.New("--intensity-api-url needs --intensity-api-key: give both, or neither to use " +
+			"the embedded table")
+	}
+	for _, q := range []struct {
+		flag, unit, example string
+		value, low, high    float64
+	}{
+		// The upper bounds are far above any real value and only catch typos
+		// and overflow: the dirtiest grids are near 1,100 gCO2e/kWh, PUE
+		// surveys stay under 3, and no CPU package draws 10 kW.
+		{"--carbon-intensity", "gCO2e/kWh", "56", c.carbonIntensity, 0, 3000},
+		{"--pue", "(facility energy / IT energy)", "1.2", c.pue, 1, 10},
+		{"--cpu-tdp", "W", "65", c.cpuTDPWatts, 0, 10000},
+	} {
+		if !changed(strings.TrimPrefix(q.flag, "--")) {
+			continue
+		}
+		// PUE 1.0 is valid (no facility overhead); zero intensity or TDP is not.
+		tooLow, bounds := q.value <= q.low, fmt.Sprintf("above %g and at most %g", q.low, q.high)
+		if q.flag == "--pue" {
+			tooLow, bounds = q.value < q.low, fmt.Sprintf("from %g to %g", q.low, q.high)
+		}
+		if math.IsNaN(q.value) || tooLow || q.value > q.high {
+			return fmt.Errorf("invalid %s %g: give a value %s %s, such as %s",
+				q.flag, q.value, bounds, q.unit, q.example)
+		}
 	}
 	return nil
 }

@@ -33,13 +33,15 @@ type job struct {
 	child   *child
 	start   time.Time
 	status  *statusLine
+	// processShare is the command tree's CPU share in process mode, else nil.
+	processShare sampler.Share
 }
 
 // newJob prepares the report directory and opens the energy sources. The
 // sources are opened before the command starts so that its whole life is
 // measured.
 func newJob(cfg *config, site grid.Site, log *zap.Logger, warn *sampler.Warnings) (*job, error) {
-	id, dir, err := reportDir(cfg)
+	id, dir, err := reportDir(cfg, warn)
 	if err != nil {
 		return nil, err
 	}
@@ -64,10 +66,12 @@ func (j *job) run() int {
 	c, code, err := startChild(j.cfg.command)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "carbon-run: %v\n", err)
+		j.discard()
 		return code
 	}
 	j.child = c
-	j.sampler = sampler.New(j.machine.Sources, j.share(), j.warn)
+	j.processShare = j.share()
+	j.sampler = sampler.New(j.machine.Sources, j.processShare, j.warn)
 	j.start = time.Now()
 	j.sampler.Sample(j.start)
 	j.log.Info("command started", zap.String("job_id", j.id), zap.Int("pid", c.cmd.Process.Pid),
@@ -123,19 +127,17 @@ func (j *job) finish(waitErr error) int {
 	end := time.Now()
 	signal.Reset(forwardedSignals...)
 	j.status.clear()
+	if exited, ok := j.processShare.(interface{ RootExited(time.Duration) }); ok {
+		state := j.child.cmd.ProcessState
+		exited.RootExited(state.UserTime() + state.SystemTime())
+	}
 
 	totals := j.sampler.Sample(end)
 	if err := j.samples.Add(end.Sub(j.start), totals); err != nil {
 		j.warn.Add("samples.csv could not be written", zap.Error(err))
 	}
 	code, sigName := exitStatus(waitErr, j.child.cmd.ProcessState)
-	status := report.StatusCompleted
-	switch {
-	case j.child.stopRequested:
-		status = report.StatusTerminated
-	case sigName != "":
-		status = report.StatusChildKilled
-	}
+	status := finalStatus(j.child.stopRequested, sigName)
 
 	if err := j.samples.Finish(); err != nil {
 		j.warn.Add("samples.csv could not be finished", zap.Error(err))
@@ -190,6 +192,13 @@ func (j *job) share() sampler.Share {
 	return s
 }
 
+// discard removes the report directory of a command that never started, so
+// no empty report is left behind.
+func (j *job) discard() {
+	_ = j.samples.Abandon()
+	_ = os.Remove(j.dir) // fails, as it should, if anything else is inside
+}
+
 func (j *job) close() {
 	if j.sampler != nil {
 		_ = j.sampler.Close()
@@ -214,4 +223,17 @@ func writeHTML(r *report.Report, dir string) error {
 		return err
 	}
 	return report.WriteFileAtomic(filepath.Join(dir, report.HTMLFile), page, 0o644)
+}
+
+// finalStatus says how the command ended: stopped on request (SIGINT,
+// SIGTERM or SIGHUP reached carbon-run), killed by another signal, or
+// completed on its own.
+func finalStatus(stopRequested bool, signalName string) report.Status {
+	switch {
+	case stopRequested:
+		return report.StatusTerminated
+	case signalName != "":
+		return report.StatusChildKilled
+	}
+	return report.StatusCompleted
 }

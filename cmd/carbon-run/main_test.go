@@ -6,6 +6,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,6 +138,14 @@ func TestBadFlagsExitTwo(t *testing.T) {
 		{"pue below one", []string{"--pue", "0.5", "--", "true"}, "--pue"},
 		{"negative intensity", []string{"--carbon-intensity", "-3", "--", "true"}, "--carbon-intensity"},
 		{"unknown flag", []string{"--frobnicate", "--", "true"}, "frobnicate"},
+		{"zero pue", []string{"--pue", "0", "--", "true"}, "--pue"},
+		{"infinite pue", []string{"--pue", "1e308", "--", "true"}, "--pue"},
+		{"nan cpu tdp", []string{"--cpu-tdp", "NaN", "--", "true"}, "--cpu-tdp"},
+		{"zero intensity", []string{"--carbon-intensity", "0", "--", "true"}, "--carbon-intensity"},
+		{"empty report dir", []string{"--report-dir", "", "--", "true"}, "--report-dir"},
+		{"api url without key", []string{"--intensity-api-url", "http://127.0.0.1:1", "--", "true"},
+			"--intensity-api-key"},
+		{"agent without port", []string{"--agent", "garbage", "--", "true"}, "--agent"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,6 +155,27 @@ func TestBadFlagsExitTwo(t *testing.T) {
 			assertNoStackTrace(t, res.stderr)
 		})
 	}
+}
+
+func TestReportDirIsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "afile")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	cmd := exec.Command(binary, "--region", "FR", "--report-dir", file, "--", "true")
+	out, err := cmd.CombinedOutput()
+	exitErr, ok := err.(*exec.ExitError)
+	require.True(t, ok, "carbon-run should fail: %v", err)
+	assert.Equal(t, exitUsage, exitErr.ExitCode())
+	assert.Contains(t, string(out), "--report-dir")
+	assertNoStackTrace(t, string(out))
+}
+
+func TestCommandNotExecutable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "script")
+	require.NoError(t, os.WriteFile(file, []byte("#!/bin/sh\n"), 0o644))
+	res := runCarbonRun(t, "--", file)
+	assert.Equal(t, exitCannotExecute, res.exitCode)
+	assert.Contains(t, res.stderr, "cannot be executed")
+	assert.NoDirExists(t, res.dir, "no report directory for a command that never started")
 }
 
 func TestCommandNotFound(t *testing.T) {
@@ -353,4 +384,36 @@ func waitForFile(t *testing.T, path string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestAgentModeRegistersAndRecomputes(t *testing.T) {
+	var registered map[string]any
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("POST /v1/jobs", func(w http.ResponseWriter, r *http.Request) {
+		json.NewDecoder(r.Body).Decode(&registered)
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{}`))
+	})
+	mux.HandleFunc("POST /v1/jobs/{id}/end", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(report.Report{SchemaVersion: report.SchemaVersion, JobID: r.PathValue("id"),
+			Tool: report.Tool{Name: "carbon-agent"}, ITEnergyKWh: 1, PUE: 1, FacilityEnergyKWh: 1,
+			CarbonIntensityGPerKWh: 480, EmissionsKg: 0.48, Components: []report.Component{}})
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	res := runCarbonRun(t, "--agent", strings.TrimPrefix(srv.URL, "http://"), "--pue", "1.5",
+		"--carbon-intensity", "100", "--", "sh", "-c", "exit 5")
+	assert.Equal(t, 5, res.exitCode)
+	require.NotNil(t, registered, "carbon-run must register the job before the command starts")
+	assert.Equal(t, "test", registered["id"])
+	assert.Len(t, registered["pids"], 1)
+
+	r := readReport(t, res.dir)
+	assert.Equal(t, 5, *r.ExitCode)
+	assert.InDelta(t, 1.5, r.FacilityEnergyKWh, 1e-12, "facility energy uses carbon-run's --pue")
+	assert.InDelta(t, 0.15, r.EmissionsKg, 1e-12, "emissions use carbon-run's --carbon-intensity")
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -47,14 +48,20 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "carbon-run: %v\n", err)
 		return exitUsage
 	}
+	// A missing command is reported before any source is opened or any
+	// directory is created.
+	if _, err := exec.LookPath(cfg.command[0]); err != nil {
+		fmt.Fprintf(os.Stderr, "carbon-run: %v\n", lookPathError(cfg.command[0], err))
+		return lookPathExitCode(cfg.command[0], err)
+	}
 	if cfg.agent != "" {
-		return runWithAgent(cfg, site, log)
+		return runWithAgent(cfg, site, log, warn)
 	}
 
 	job, err := newJob(cfg, site, log, warn)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "carbon-run: %v\n", err)
-		return exitSetup
+		return exitUsage
 	}
 	defer job.close()
 	return job.run()
@@ -86,25 +93,37 @@ func resolveSite(cfg *config, warn *sampler.Warnings) (grid.Site, error) {
 	return site, nil
 }
 
-// reportDir picks <report-dir>/<job-id>, adding a numeric suffix when an
-// earlier run already left a report there, so no report is overwritten.
-func reportDir(cfg *config) (string, string, error) {
-	id := cfg.jobID
-	if id == "" {
-		id = jobid.Default(os.Getenv("SLURM_JOB_ID"), os.Getenv("SLURM_STEP_ID"), time.Now(), os.Getpid())
+// reportDir picks <report-dir>/<job-id>, adding a numeric suffix (.2, .3,
+// ...) when an earlier run already left a report there, so no report is
+// overwritten. A job id changed by sanitising or by the suffix is logged
+// as a warning, because scripts look for the directory by its name.
+func reportDir(cfg *config, warn *sampler.Warnings) (string, string, error) {
+	requested := cfg.jobID
+	if requested == "" {
+		requested = jobid.Default(os.Getenv("SLURM_JOB_ID"), os.Getenv("SLURM_STEP_ID"), time.Now(), os.Getpid())
 	}
-	id = jobid.Sanitize(id)
-	base := id
+	base := jobid.Sanitize(requested)
+	id := base
 	for n := 2; ; n++ {
 		dir := filepath.Join(cfg.reportDir, id)
-		if _, err := os.Stat(filepath.Join(dir, report.JSONFile)); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return "", "", fmt.Errorf("cannot create report directory %s: %w "+
-					"(choose another with --report-dir)", dir, err)
-			}
-			return id, dir, nil
+		_, err := os.Stat(filepath.Join(dir, report.JSONFile))
+		if err == nil {
+			id = fmt.Sprintf("%s.%d", base, n)
+			continue
 		}
-		id = fmt.Sprintf("%s.%d", base, n)
+		if !errors.Is(err, os.ErrNotExist) {
+			return "", "", fmt.Errorf("invalid --report-dir %s: %w (choose a writable directory)",
+				cfg.reportDir, err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", "", fmt.Errorf("invalid --report-dir %s: %w (choose a writable directory)",
+				cfg.reportDir, err)
+		}
+		if id != requested {
+			warn.Add(fmt.Sprintf("job id %q is written as %q (only A-Z a-z 0-9 . _ - are kept, "+
+				"and an existing report is never overwritten)", requested, id))
+		}
+		return id, dir, nil
 	}
 }
 

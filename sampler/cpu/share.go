@@ -36,6 +36,9 @@ type ProcessShare struct {
 
 	lastBusy time.Duration
 	members  map[int]procTimes
+	// exitedRootTicks is the root's whole CPU time, its reaped children
+	// included, once the caller reaped the root; zero while it runs.
+	exitedRootTicks uint64
 }
 
 var _ sampler.Share = (*ProcessShare)(nil)

@@ -43,6 +43,15 @@ func NewProcessShare(opts ShareOptions) (*ProcessShare, error) {
 	return s, nil
 }
 
+// RootExited records the CPU time of the tree's root after the caller
+// reaped it, from the rusage that wait4 returns (the process and every child
+// it reaped). The root has then left /proc, and without this the time since
+// the last call would be lost, which for a command shorter than one
+// interval is all of it.
+func (s *ProcessShare) RootExited(cpuTime time.Duration) {
+	s.exitedRootTicks = uint64(cpuTime / tick)
+}
+
 // CPUShare returns the tree's CPU time since the previous call divided by
 // the machine's busy CPU time over the same span, clamped to [0, 1]. The
 // span runs between the counter reads of the two calls, so now is not used.
@@ -58,6 +67,14 @@ func (s *ProcessShare) CPUShare(now time.Time) (float64, error) {
 	members, err := s.discover()
 	if err != nil {
 		return 0, fmt.Errorf("process share: %w", err)
+	}
+	if old, ok := s.members[s.rootPID]; ok && s.exitedRootTicks > 0 {
+		if _, alive := members[s.rootPID]; !alive {
+			// The rusage total and the /proc tick counts are rounded
+			// differently; never let the root's total go backwards.
+			old.ownTicks, old.childTicks = max(s.exitedRootTicks, old.totalTicks()), 0
+			members[s.rootPID] = old
+		}
 	}
 
 	treeTime := time.Duration(treeDeltaTicks(s.members, members)) * tick

@@ -331,3 +331,20 @@ func BenchmarkProcessShare(b *testing.B) {
 		})
 	}
 }
+
+func TestProcessShareRootExitedWithRusage(t *testing.T) {
+	fs := newFakeProcfs(t, true)
+	fs.setMachine(10_000, 30_000)
+	fs.setProcs(fakeProc{pid: 100, ppid: 50, startTicks: 10, utime: 100})
+	share, err := NewProcessShare(ShareOptions{ProcfsRoot: fs.root, PID: 100})
+	mustNoError(t, "NewProcessShare", err)
+
+	// The root ran 200 more ticks (2 s) before the wrapper reaped it; wait4
+	// reports 3 s in all. The machine was busy for 400 ticks.
+	fs.setMachine(10_400, 30_400)
+	fs.setProcs(fakeProc{pid: 50, ppid: 1, startTicks: 1, utime: 9})
+	share.RootExited(3 * time.Second)
+	got, err := share.CPUShare(epoch.Add(time.Second))
+	mustNoError(t, "CPUShare", err)
+	checkNear(t, "share of the last interval", got, 0.5, 1e-12)
+}

@@ -18,6 +18,9 @@ func NewProcessShare(opts ShareOptions) (*ProcessShare, error) {
 	return nil, fmt.Errorf("process share for pid %d: %w", opts.PID, sampler.ErrUnavailable)
 }
 
+// RootExited does nothing outside Linux, where CPUShare is unavailable.
+func (s *ProcessShare) RootExited(cpuTime time.Duration) {}
+
 // CPUShare returns sampler.ErrUnavailable outside Linux.
 func (s *ProcessShare) CPUShare(now time.Time) (float64, error) {
 	return 0, fmt.Errorf("process share: %w", sampler.ErrUnavailable)
