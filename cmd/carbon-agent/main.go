@@ -58,9 +58,18 @@ func run(args []string, env func(string) (string, bool), stdout, stderr io.Write
 	}
 	defer func() { _ = log.Sync() }()
 
+	// With Offline set, Resolve reads only the embedded tables, so an error
+	// here comes from the flags and exits like the checks of parseConfig.
+	site, err := grid.Resolve(context.Background(), grid.Options{Region: cfg.region,
+		CarbonIntensity: cfg.carbonIntensity, PUE: cfg.pue, Offline: true})
+	if err != nil {
+		fmt.Fprintf(stderr, "carbon-agent: %v\n", err)
+		return 2
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serve(ctx, cfg, site, log); err != nil {
 		log.Error("carbon-agent failed", zap.Error(err))
 		return 1
 	}
@@ -69,12 +78,7 @@ func run(args []string, env func(string) (string, bool), stdout, stderr io.Write
 
 // serve opens the sources and the listener, runs until ctx is done, then
 // stops the API and ends the open jobs.
-func serve(ctx context.Context, cfg config, log *zap.Logger) error {
-	site, err := grid.Resolve(ctx, grid.Options{Region: cfg.region, CarbonIntensity: cfg.carbonIntensity,
-		PUE: cfg.pue, Offline: true})
-	if err != nil {
-		return fmt.Errorf("resolving grid intensity: %w", err)
-	}
+func serve(ctx context.Context, cfg config, site grid.Site, log *zap.Logger) error {
 	warn := sampler.NewWarnings(log)
 	node := machine.Open(machine.Options{SysfsRoot: cfg.sysfs, ProcfsRoot: cfg.procfs, Env: noEnv,
 		Log: log, Warn: warn})

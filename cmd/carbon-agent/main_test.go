@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -49,7 +50,36 @@ func TestParseConfig(t *testing.T) {
 		{name: "flag beats env", args: []string{"--interval", "3s"}, env: map[string]string{"CARBONRUN_INTERVAL": "2s"},
 			wantListen: "127.0.0.1:9464", wantInterval: 3 * time.Second},
 		{name: "bad env", env: map[string]string{"CARBONRUN_JOB_RETENTION": "soon"}, wantErr: "CARBONRUN_JOB_RETENTION"},
-		{name: "zero interval", args: []string{"--interval", "0s"}, wantErr: "not positive"},
+		{name: "zero interval", args: []string{"--interval", "0s"}, wantErr: "--interval 0s is below the minimum of 10ms"},
+		{name: "tiny interval", args: []string{"--interval", "5ms"}, wantErr: "--interval 5ms is below the minimum"},
+		{name: "min interval", args: []string{"--interval", "10ms"}, wantListen: "127.0.0.1:9464",
+			wantInterval: 10 * time.Millisecond},
+		{name: "pue below 1", args: []string{"--pue", "0.5"}, wantErr: "--pue 0.5 is below 1"},
+		{name: "pue zero", args: []string{"--pue", "0"}, wantErr: "--pue 0 is below 1"},
+		{name: "pue env zero", env: map[string]string{"CARBONRUN_PUE": "0"}, wantErr: "--pue 0 is below 1"},
+		{name: "pue NaN", args: []string{"--pue", "NaN"}, wantErr: "--pue NaN is not a finite number"},
+		{name: "pue infinite", args: []string{"--pue", "+Inf"}, wantErr: "--pue +Inf is not a finite number"},
+		{name: "pue absurd", args: []string{"--pue", "12"}, wantErr: "--pue 12 is above the maximum of 10"},
+		{name: "pue valid", args: []string{"--pue", "1.2"}, wantListen: "127.0.0.1:9464", wantInterval: time.Second},
+		{name: "intensity zero", args: []string{"--carbon-intensity", "0"},
+			wantErr: "--carbon-intensity 0 is not positive"},
+		{name: "intensity negative", args: []string{"--carbon-intensity", "-5"},
+			wantErr: "--carbon-intensity -5 is not positive"},
+		{name: "intensity NaN", args: []string{"--carbon-intensity", "NaN"},
+			wantErr: "--carbon-intensity NaN is not a finite number"},
+		{name: "intensity infinite", args: []string{"--carbon-intensity", "Inf"},
+			wantErr: "--carbon-intensity +Inf is not a finite number"},
+		{name: "intensity absurd", args: []string{"--carbon-intensity", "52000"},
+			wantErr: "--carbon-intensity 52000 is above the maximum of 3000"},
+		{name: "intensity valid", args: []string{"--carbon-intensity", "52"}, wantListen: "127.0.0.1:9464",
+			wantInterval: time.Second},
+		{name: "unknown region", args: []string{"--region", "France"}, wantErr: "invalid --region: unknown region"},
+		{name: "listen garbage", args: []string{"--listen", "garbage"}, wantErr: "invalid --listen"},
+		{name: "listen named port", args: []string{"--listen", "127.0.0.1:http"}, wantErr: "not a number"},
+		{name: "listen relative socket", args: []string{"--listen", "unix:agent.sock"},
+			wantErr: "relative socket path"},
+		{name: "listen env garbage", env: map[string]string{"CARBONRUN_LISTEN": "garbage"},
+			wantErr: "invalid --listen"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected argument"},
 	}
 	for _, tc := range tests {
@@ -63,6 +93,32 @@ func TestParseConfig(t *testing.T) {
 			assert.Equal(t, tc.wantListen, cfg.listen, "listen")
 			assert.Equal(t, tc.wantExplicit, cfg.listenExplicit, "listen explicit")
 			assert.Equal(t, tc.wantInterval, cfg.interval, "interval")
+		})
+	}
+}
+
+func TestConfigErrorExitsTwo(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown region", []string{"--region", "France"}, "invalid --region: unknown region \"France\" (did you mean"},
+		{"pue below 1", []string{"--pue", "0.5"}, "--pue 0.5 is below 1: PUE is facility energy divided by IT energy"},
+		{"listen garbage", []string{"--listen", "garbage"}, "invalid --listen: listen address \"garbage\""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var errOut bytes.Buffer
+			args := append([]string{"--sysfs", t.TempDir(), "--state-dir", t.TempDir(), "--report-dir",
+				t.TempDir()}, tc.args...)
+			code := run(args, envOf(nil), io.Discard, &errOut)
+			assert.Equal(t, 2, code, "exit code; stderr:\n%s", errOut.String())
+			lines := strings.Split(strings.TrimSuffix(errOut.String(), "\n"), "\n")
+			require.Len(t, lines, 1, "stderr has one line: %q", errOut.String())
+			assert.True(t, strings.HasPrefix(lines[0], "carbon-agent: "), "line %q names the command", lines[0])
+			assert.Contains(t, lines[0], tc.want)
+			assert.NotContains(t, lines[0], "ERROR", "a configuration error is not logged")
 		})
 	}
 }
@@ -108,8 +164,16 @@ func TestServeAndShutdown(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	}, 10*time.Second, 20*time.Millisecond, "agent answers /healthz")
 
+	// The agent runs inside the test process, which it rejects as a job
+	// process, so the job is a child process.
+	child := exec.Command("sleep", "60")
+	require.NoError(t, child.Start())
+	t.Cleanup(func() {
+		_ = child.Process.Kill()
+		_ = child.Wait()
+	})
 	resp, err := client.Post("http://agent/v1/jobs", "application/json",
-		strings.NewReader(`{"id":"smoke","pids":[`+strconv.Itoa(os.Getpid())+`]}`))
+		strings.NewReader(`{"id":"smoke","pids":[`+strconv.Itoa(child.Process.Pid)+`]}`))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
@@ -133,6 +197,20 @@ func TestServeAndShutdown(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(reports, "smoke", "report.json"))
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `"status": "ended_by_shutdown"`)
+
+	// FR has no cloud provider PUE, so the site resolves with a PUE warning.
+	assert.Equal(t, 1, warnLines(logs.String(), "PUE unknown"), "the PUE warning is logged once; logs:\n%s", logs.String())
+}
+
+// warnLines counts the Warn-level JSON log lines that contain text.
+func warnLines(logs, text string) int {
+	n := 0
+	for line := range strings.SplitSeq(logs, "\n") {
+		if strings.Contains(line, `"level":"warn"`) && strings.Contains(line, text) {
+			n++
+		}
+	}
+	return n
 }
 
 // syncWriter lets the test read logs that the daemon goroutines write.

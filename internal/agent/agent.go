@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -141,6 +143,8 @@ type Agent struct {
 	kinds    []sampler.Kind
 	kindSlot []int
 	gpuByRef map[string]int
+	// selfPID is the agent's own PID as seen in ProcfsRoot.
+	selfPID int
 
 	// roundMu serialises rounds, job starts and job ends, and guards the
 	// sampler and the per-round scratch state. Holders take mu to change
@@ -168,13 +172,15 @@ type Agent struct {
 }
 
 // New returns an Agent over the sources in opts and resumes the open jobs
-// of the checkpoint in opts.StateDir, if there is one.
+// of the checkpoint in opts.StateDir, if there is one. It logs each of
+// opts.Site.Warnings once at Warn level; reports carry them too.
 func New(opts Options) (*Agent, error) {
 	opts = withDefaults(opts)
 	a := &Agent{
 		opts:       opts,
 		log:        opts.Log,
 		warn:       opts.Warn,
+		selfPID:    selfPID(opts.ProcfsRoot),
 		open:       make(map[string]*job),
 		ended:      make(map[string]*endedJob),
 		domainUp:   make(map[string]bool),
@@ -196,6 +202,9 @@ func New(opts Options) (*Agent, error) {
 	}
 	a.sampler = sampler.New(plain, nil, a.warn)
 	a.indexComponents()
+	for _, w := range opts.Site.Warnings {
+		a.log.Warn(w)
+	}
 
 	if err := a.resume(); err != nil {
 		return nil, err
@@ -255,6 +264,19 @@ func withDefaults(opts Options) Options {
 	return opts
 }
 
+// selfPID returns the agent's PID in the PID namespace of the procfs at
+// root, which differs from os.Getpid when the agent reads a host procfs
+// from a container. It falls back to os.Getpid when root has no self link.
+func selfPID(root string) int {
+	target, err := os.Readlink(filepath.Join(root, "self"))
+	if err == nil {
+		if pid, err := strconv.Atoi(target); err == nil {
+			return pid
+		}
+	}
+	return os.Getpid()
+}
+
 // indexComponents fills the kind slots and the GPU lookup by index and UUID.
 func (a *Agent) indexComponents() {
 	n := len(a.components)
@@ -311,11 +333,21 @@ func (a *Agent) Sample() {
 	defer a.roundMu.Unlock()
 	now := a.opts.Now()
 	a.round(now)
-	if a.opts.StateDir != "" && now.Sub(a.lastSaved) >= a.opts.CheckpointInterval {
-		if err := a.checkpointLocked(now); err != nil {
-			a.warn.Add("writing the agent checkpoint failed, a restart would lose open jobs",
-				zap.Error(err))
-		}
+	if now.Sub(a.lastSaved) >= a.opts.CheckpointInterval {
+		a.saveCheckpoint(now)
+	}
+}
+
+// saveCheckpoint writes the checkpoint if StateDir is set. A failure is a
+// warning: the agent keeps measuring, but a restart would lose the jobs
+// opened since the last checkpoint. The caller holds roundMu.
+func (a *Agent) saveCheckpoint(now time.Time) {
+	if a.opts.StateDir == "" {
+		return
+	}
+	if err := a.checkpointLocked(now); err != nil {
+		a.warn.Add("writing the agent checkpoint failed, a restart would lose open jobs",
+			zap.Error(err))
 	}
 }
 

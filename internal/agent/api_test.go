@@ -198,6 +198,10 @@ func TestAPIBadInput(t *testing.T) {
 		{"id with slash", "POST", "/v1/jobs", `{"id":"a/b","gpus":["0"]}`, 400, "job id"},
 		{"id dot dot", "POST", "/v1/jobs", `{"id":"..","gpus":["0"]}`, 400, "job id"},
 		{"missing pid", "POST", "/v1/jobs", `{"id":"a","pids":[999999]}`, 422, "does not exist"},
+		{"init pid", "POST", "/v1/jobs", `{"id":"a","pids":[1]}`, 422, "process tree is the whole machine"},
+		{"init among pids", "POST", "/v1/jobs", `{"id":"a","pids":[100,1]}`, 422, "pid 1 is init"},
+		{"agent pid", "POST", "/v1/jobs", fmt.Sprintf(`{"id":"a","pids":[%d]}`, os.Getpid()), 422,
+			"carbon-agent process itself"},
 		{"unknown gpu", "POST", "/v1/jobs", `{"id":"a","gpus":["9"]}`, 422, "gpu \"9\" not found"},
 		{"duplicate start", "POST", "/v1/jobs", `{"id":"open-1","gpus":["0"]}`, 409, "already open"},
 		{"too large", "POST", "/v1/jobs", `{"id":"a","gpus":["` + strings.Repeat("0", 70000) + `"]}`, 413, "larger than"},
@@ -231,6 +235,30 @@ func TestAPIBadInput(t *testing.T) {
 			assert.Empty(t, entries, "no report written")
 		})
 	}
+}
+
+func TestAPIEmptyGPUListMeansNoGPUs(t *testing.T) {
+	s := newServer(t, zap.NewNop(), nil)
+	s.agent.Sample()
+
+	status, body := s.do(t, http.MethodPost, "/v1/jobs", `{"id":"cpu-only","pids":[100],"gpus":[]}`)
+	require.Equal(t, http.StatusCreated, status, "start: %s", body)
+	var view agent.JobView
+	require.NoError(t, json.Unmarshal(body, &view))
+	assert.Empty(t, view.GPUs, "an empty gpus list claims no GPU")
+
+	s.clock.Advance(time.Second)
+	s.src.Set(300, 500, 0)
+	status, body = s.do(t, http.MethodPost, "/v1/jobs/cpu-only/end", "")
+	require.Equal(t, http.StatusOK, status, "end: %s", body)
+	var rep report.Report
+	require.NoError(t, json.Unmarshal(body, &rep))
+	for _, c := range rep.Components {
+		assert.NotEqual(t, "gpu", c.Kind, "report component %+v", c)
+	}
+	idle, err := s.agent.Job(agent.IdleJobID)
+	require.NoError(t, err)
+	assert.Equal(t, 800.0, idle.EnergyJoules["gpu"], "both GPUs' energy stays idle")
 }
 
 func TestAPIEndTwice_CR25(t *testing.T) {

@@ -19,6 +19,9 @@ var (
 	// this node does not have: a PID that does not exist, an unknown GPU or
 	// a missing cgroup (HTTP 422).
 	ErrUnresolvable = errors.New("request names something this node does not have")
+	// ErrProcessNotAllowed marks a PID that no job may claim: init, whose
+	// process tree is the whole machine, or the agent itself (HTTP 422).
+	ErrProcessNotAllowed = errors.New("process not allowed in a job")
 	// ErrJobNotFound marks an id that is neither open nor recently ended
 	// (HTTP 404).
 	ErrJobNotFound = errors.New("job not found")
@@ -54,7 +57,7 @@ func StatusCode(err error) int {
 	switch {
 	case errors.Is(err, ErrInvalidRequest):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrUnresolvable):
+	case errors.Is(err, ErrUnresolvable), errors.Is(err, ErrProcessNotAllowed):
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, ErrJobNotFound):
 		return http.StatusNotFound

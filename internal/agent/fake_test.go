@@ -145,15 +145,26 @@ func (c *FakeCPU) MachineCPUTime() (time.Duration, error) {
 	return c.Machine, nil
 }
 
-// FakeProcesses is a ProcessTable where every listed PID exists and has no
-// children.
+// FakeProcesses is a ProcessTable where every PID in Live exists, with the
+// children listed in Children.
 type FakeProcesses struct {
-	Live map[int]bool
+	Live     map[int]bool
+	Children map[int][]int
 }
 
 func (p FakeProcesses) Exists(pid int) bool { return p.Live[pid] }
 
-func (p FakeProcesses) TreePIDs(pids []int) ([]int, error) { return pids, nil }
+func (p FakeProcesses) TreePIDs(pids []int) ([]int, error) {
+	var tree []int
+	queue := append([]int(nil), pids...)
+	for len(queue) > 0 {
+		pid := queue[0]
+		queue = queue[1:]
+		tree = append(tree, pid)
+		queue = append(queue, p.Children[pid]...)
+	}
+	return tree, nil
+}
 
 func (p FakeProcesses) CgroupPIDs(string) ([]int, error) { return nil, errors.New("no cgroups") }
 

@@ -137,11 +137,16 @@ func (a *Agent) Start(spec JobSpec) (JobView, error) {
 	a.round(now)
 	j.start = now
 	a.readJobCPU(j)
+	a.warnSharedProcesses(j)
 
 	a.mu.Lock()
 	a.open[j.spec.ID] = j
 	a.openOrder = append(a.openOrder, j)
 	a.mu.Unlock()
+	// The API acknowledges the start once Start returns, so the job must
+	// survive a crash from then on, not only from the next periodic
+	// checkpoint.
+	a.saveCheckpoint(now)
 	a.log.Info("job started", zap.String("job_id", j.spec.ID), zap.String("tracking_mode", j.mode),
 		zap.Ints("gpu_components", j.gpus))
 	return a.viewOpen(j, now), nil
@@ -226,11 +231,29 @@ func (a *Agent) checkPIDs(spec JobSpec) error {
 		if pid <= 0 {
 			return newRequestError(ErrInvalidRequest, "pid %d is not a process id: give positive PIDs", pid)
 		}
+		if err := a.checkClaimable(pid); err != nil {
+			return err
+		}
 		if !a.opts.Processes.Exists(pid) {
 			return newRequestError(ErrUnresolvable,
 				"process %d does not exist on this node: start the job while its processes run, "+
 					"and give PIDs as seen from the agent's procfs (%s)", pid, a.opts.ProcfsRoot)
 		}
+	}
+	return nil
+}
+
+// checkClaimable rejects the PIDs whose process tree is not a job: init,
+// whose tree is every process of the machine, and the agent itself.
+func (a *Agent) checkClaimable(pid int) error {
+	const fix = "give the PIDs of the job's own processes, or its cgroup or slurm_job_id"
+	switch pid {
+	case 1:
+		return newRequestError(ErrProcessNotAllowed, "pid 1 is init, whose process tree is the whole machine, "+
+			"so the job would claim the CPU energy of every process: %s", fix)
+	case a.selfPID:
+		return newRequestError(ErrProcessNotAllowed, "pid %d is the carbon-agent process itself, "+
+			"not a job process: %s", pid, fix)
 	}
 	return nil
 }
@@ -312,7 +335,11 @@ func (a *Agent) End(id string) (report.Report, error) {
 	}
 	now := a.opts.Now()
 	a.round(now)
-	return a.endLocked(j, now, report.StatusEnded), nil
+	rep := a.endLocked(j, now, report.StatusEnded)
+	// Without this checkpoint, a crash before the next periodic one would
+	// reopen the job that the API just reported as ended.
+	a.saveCheckpoint(now)
+	return rep, nil
 }
 
 func reportHint(path string) string {

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,8 +27,12 @@ const unixPrefix = "unix:"
 // use the socket.
 const socketMode = 0o660
 
+// exampleSocket is the socket address that error messages suggest.
+const exampleSocket = "unix:/run/carbonrun/agent.sock"
+
 // CheckListenAddress applies the listen policy to addr and reports whether
-// it is loopback-only. A Unix socket counts as loopback. A TCP address
+// it is loopback-only. addr is host:port with a numeric port, or
+// unix:/absolute/path. A Unix socket counts as loopback. A TCP address
 // beyond loopback is a routable IP, a host name other than localhost, or an
 // empty host such as ":9464". It is rejected unless explicit is true, which
 // means the user set it with --listen or CARBONRUN_LISTEN. The caller then
@@ -34,16 +40,25 @@ const socketMode = 0o660
 func CheckListenAddress(addr string, explicit bool) (loopback bool, err error) {
 	if path, ok := strings.CutPrefix(addr, unixPrefix); ok {
 		if path == "" {
-			return false, fmt.Errorf("listen address %q has no socket path: use unix:/run/carbonrun/agent.sock", addr)
+			return false, fmt.Errorf("listen address %q has no socket path: use %s", addr, exampleSocket)
+		}
+		if !filepath.IsAbs(path) {
+			return false, fmt.Errorf("listen address %q has a relative socket path: use an absolute path "+
+				"such as %s", addr, exampleSocket)
 		}
 		return true, nil
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return false, fmt.Errorf("listen address %q is not host:port or unix:/path: %w", addr, err)
+		return false, fmt.Errorf("listen address %q is not host:port or unix:/absolute/path, "+
+			"such as %s or %s: %w", addr, DefaultListen, exampleSocket, err)
 	}
 	if port == "" {
 		return false, fmt.Errorf("listen address %q has no port: use a form like %s", addr, DefaultListen)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return false, fmt.Errorf("listen address %q has port %q, which is not a number from 0 to 65535: "+
+			"use a form like %s", addr, port, DefaultListen)
 	}
 	if isLoopbackHost(host) {
 		return true, nil

@@ -35,6 +35,12 @@ func TestCheckListenAddress(t *testing.T) {
 		{"unix:", true, false, true},
 		{"127.0.0.1", true, false, true},
 		{"127.0.0.1:", true, false, true},
+		{"garbage", true, false, true},
+		{"127.0.0.1:http", true, false, true},
+		{"127.0.0.1:65536", true, false, true},
+		{"127.0.0.1:-1", true, false, true},
+		{"unix:agent.sock", true, false, true},
+		{"unix:./run/agent.sock", true, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.addr, func(t *testing.T) {
