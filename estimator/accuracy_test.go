@@ -79,9 +79,12 @@ func loadRuns(t *testing.T) []RunRow {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rows, err := ParseRuns(f)
+	rows, unknown, err := ParseRuns(f)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(unknown) > 0 {
+		t.Fatalf("published runs have unknown columns %q", unknown)
 	}
 	return rows
 }

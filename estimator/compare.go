@@ -200,11 +200,12 @@ type Scenario struct {
 // Comparison is one scenario measured against the baseline. Positive
 // savings mean fewer emissions; positive deltas mean more hours.
 type Comparison struct {
-	Label                 string   `json:"change"`
-	Estimate              Estimate `json:"estimate"`
-	SavedKg               float64  `json:"saved_kg"`
-	SavedPercent          float64  `json:"saved_percent"`
-	WallClockDeltaHours   float64  `json:"wall_clock_delta_hours"`
+	Label        string   `json:"change"`
+	Estimate     Estimate `json:"estimate"`
+	SavedKg      float64  `json:"saved_kg"`
+	SavedPercent float64  `json:"saved_percent"`
+	// WallClockDeltaHours is nil when either wall-clock time is unknown.
+	WallClockDeltaHours   *float64 `json:"wall_clock_delta_hours"`
 	AcceleratorHoursDelta float64  `json:"accelerator_hours_delta"`
 }
 
@@ -225,8 +226,11 @@ func Compare(base Scenario, alts []Scenario) (Estimate, []Comparison, error) {
 			Label:                 alt.Label,
 			Estimate:              est,
 			SavedKg:               baseEst.EmissionsKg - est.EmissionsKg,
-			WallClockDeltaHours:   est.WallClockHours - baseEst.WallClockHours,
 			AcceleratorHoursDelta: est.AcceleratorHours - baseEst.AcceleratorHours,
+		}
+		if est.WallClockHours != nil && baseEst.WallClockHours != nil {
+			delta := *est.WallClockHours - *baseEst.WallClockHours
+			c.WallClockDeltaHours = &delta
 		}
 		if baseEst.EmissionsKg > 0 {
 			c.SavedPercent = 100 * c.SavedKg / baseEst.EmissionsKg

@@ -17,6 +17,10 @@ const wattsPerKilowatt = 1000.0
 var ErrNotEnoughInputs = errors.New("not enough inputs: give FLOPs, parameters and tokens, " +
 	"accelerator-hours, or wall-clock hours")
 
+// ErrNotFinite reports an estimate whose figures overflow float64 because
+// the inputs are too large (or a utilisation too small) for any real run.
+var ErrNotFinite = errors.New("estimate is not a finite number")
+
 // spread is a quantity at the central value and at the low and high ends.
 type spread struct{ mid, low, high float64 }
 
@@ -65,7 +69,7 @@ func (p Plan) hoursFromFLOPs(flops float64, e *Estimate) (spread, error) {
 	e.add("precision", string(prec), precisionSource(p.Precision))
 	e.add("peak_tflops", fmt.Sprintf("%.4g", peak/flopsPerTFLOP),
 		p.Accelerator.Name+" dense "+string(prec)+" peak: "+p.Accelerator.Source)
-	e.add("mfu", fmt.Sprintf("%.2f (range %.2f-%.2f)", mfu.Value, mfu.Low, mfu.High), mfu.Source)
+	e.add("mfu", rangedValue(mfu), mfu.Source)
 
 	// Higher utilisation means fewer hours, so the low end uses the high MFU.
 	perHour := peak * secondsPerHour
@@ -74,6 +78,16 @@ func (p Plan) hoursFromFLOPs(flops float64, e *Estimate) (spread, error) {
 		low:  flops / (perHour * mfu.High),
 		high: flops / (perHour * mfu.Low),
 	}, nil
+}
+
+// rangedValue prints a value with its range, or the value alone when it
+// was given and has no spread.
+func rangedValue(r Ranged) string {
+	if r.Low == r.Value && r.High == r.Value {
+		return formatValue(r.Value)
+	}
+	return fmt.Sprintf("%s (range %s-%s)", formatValue(r.Value), formatValue(r.Low),
+		formatValue(r.High))
 }
 
 func precisionSource(given Precision) string {
@@ -102,13 +116,16 @@ func (p Plan) power(e *Estimate) (powerSpread, error) {
 			"give its mean power per device instead", p.Accelerator.Name)
 	}
 	pf := DefaultPowerFraction
+	e.PowerNote = "mean power per accelerator over its TDP, including the host's share " +
+		"(CPU, memory) as the published runs measured it, which is why its range exceeds 1"
 	if p.PowerFraction > 0 {
 		pf = Ranged{Value: p.PowerFraction, Low: p.PowerFraction, High: p.PowerFraction,
 			Source: "given"}
+		e.PowerNote = "mean power per accelerator over its TDP, as given; include the host's " +
+			"share (CPU, memory) in it to count the host"
 	}
-	e.add("tdp_watts", fmt.Sprintf("%.0f", float64(tdp)), p.Accelerator.Name+": "+p.Accelerator.Source)
-	e.add("power_fraction", fmt.Sprintf("%.2f (range %.2f-%.2f)", pf.Value, pf.Low, pf.High),
-		pf.Source)
+	e.add("tdp_watts", formatValue(float64(tdp)), p.Accelerator.Name+": "+p.Accelerator.Source)
+	e.add("power_fraction", rangedValue(pf), pf.Source)
 	return powerSpread{
 		mid: tdp * units.Watts(pf.Value), low: tdp * units.Watts(pf.Low),
 		high:     tdp * units.Watts(pf.High),
@@ -131,11 +148,14 @@ func (p Plan) figures(accelHours float64, power units.Watts, fraction float64, s
 		FacilityEnergyKWh: facility,
 		EmissionsKg:       s.Intensity.Emissions(facility).Kilograms(),
 	}
-	if p.Count > 0 {
-		f.WallClockHours = accelHours / float64(p.Count)
-	}
-	if p.Count == 0 && p.WallClockHours > 0 {
-		f.WallClockHours = accelHours
+	switch {
+	case p.Count > 0:
+		wall := accelHours / float64(p.Count)
+		f.WallClockHours = &wall
+	case p.WallClockHours > 0:
+		// hours() assumed one accelerator for the given wall-clock hours.
+		wall := accelHours
+		f.WallClockHours = &wall
 	}
 	return f
 }

@@ -46,9 +46,17 @@ var (
 // figures are left out because they are the TDP, not a measurement.
 var DefaultPowerFraction = Ranged{
 	Value: 0.90, Low: 0.59, High: 1.18,
-	Source: "median (min-max) of measured power / TDP in 11 published runs " +
-		"(Patterson et al. 2021; Strubell et al. 2019)",
+	Source: "median (min-max) of measured power / accelerator TDP in 11 published runs " +
+		"(Patterson et al. 2021; Strubell et al. 2019); the measured power includes the " +
+		"host's share (CPU, memory), which is why the range exceeds 1",
 }
+
+// MaxPowerFraction is the largest power fraction a plan may give. It is
+// above 1 because the fraction covers the host's share of the power too:
+// the measured runs behind DefaultPowerFraction reach 1.18 of the
+// accelerator TDP. Half the TDP again leaves room for hosts with more CPU
+// and memory per accelerator, while values such as 5 are typing errors.
+const MaxPowerFraction = 1.5
 
 // DefaultHardwareLifeYears is the service life over which embodied emissions
 // are spread. Five years is a common depreciation period for servers; it is

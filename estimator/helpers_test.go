@@ -30,6 +30,15 @@ func checkErrContains(t *testing.T, err error, want string) {
 	}
 }
 
+// checkWallClock reports an error unless e has wall-clock hours near want.
+func checkWallClock(t *testing.T, e Estimate, want float64) {
+	t.Helper()
+	if e.WallClockHours == nil {
+		t.Fatalf("wall clock hours = nil, want %v", want)
+	}
+	checkNear(t, "wall clock hours", *e.WallClockHours, want, 1e-4)
+}
+
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)

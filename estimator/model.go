@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/carbonrun/carbonrun/internal/hardware"
@@ -111,8 +112,9 @@ type Plan struct {
 
 // Figures are the quantities an estimate reports, at one end of the range.
 type Figures struct {
-	AcceleratorHours  float64   `json:"accelerator_hours"`
-	WallClockHours    float64   `json:"wall_clock_hours"`
+	AcceleratorHours float64 `json:"accelerator_hours"`
+	// WallClockHours is nil when the accelerator count is unknown.
+	WallClockHours    *float64  `json:"wall_clock_hours"`
 	ITEnergyKWh       units.KWh `json:"it_energy_kwh"`
 	FacilityEnergyKWh units.KWh `json:"facility_energy_kwh"`
 	EmissionsKg       float64   `json:"emissions_kg"`
@@ -134,12 +136,15 @@ type Estimate struct {
 	Figures
 	// EmbodiedEmissionsKg is the accelerators' manufacturing footprint
 	// spread over their life; nil when the catalog has no figure.
-	EmbodiedEmissionsKg *float64     `json:"embodied_emissions_kg"`
-	EmbodiedNote        string       `json:"embodied_note"`
-	Low                 Figures      `json:"low"`
-	High                Figures      `json:"high"`
-	Assumptions         []Assumption `json:"assumptions"`
-	Warnings            []string     `json:"warnings,omitempty"`
+	EmbodiedEmissionsKg *float64 `json:"embodied_emissions_kg"`
+	EmbodiedNote        string   `json:"embodied_note"`
+	// PowerNote says what the power fraction of TDP covers; empty when the
+	// power was given in watts.
+	PowerNote   string       `json:"power_note,omitempty"`
+	Low         Figures      `json:"low"`
+	High        Figures      `json:"high"`
+	Assumptions []Assumption `json:"assumptions"`
+	Warnings    []string     `json:"warnings,omitempty"`
 }
 
 // Estimate runs the model on plan p at site s. It returns an error when the
@@ -167,10 +172,40 @@ func (p Plan) Estimate(s Site) (Estimate, error) {
 	p.addPowerCap(&e, power)
 
 	p.embodied(&e)
-	e.add("pue", fmt.Sprintf("%.2f", s.PUE), s.PUESource)
-	e.add("carbon_intensity_g_per_kwh", fmt.Sprintf("%.0f", float64(s.Intensity)),
-		siteSource(s))
+	e.add("pue", formatValue(s.PUE), s.PUESource)
+	e.add("carbon_intensity_g_per_kwh", formatValue(float64(s.Intensity)), siteSource(s))
+	if err := e.checkFinite(); err != nil {
+		return Estimate{}, err
+	}
 	return e, nil
+}
+
+// formatValue prints an assumption's value with up to six significant
+// digits, so a table value such as 1.5 g/kWh is not rounded to 2.
+func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// checkFinite rejects an estimate whose figures overflowed, which happens
+// only when the inputs are far outside any real training run.
+func (e Estimate) checkFinite() error {
+	figures := []struct {
+		name  string
+		value float64
+	}{
+		{"FLOPs", e.FLOPs},
+		{"accelerator-hours", e.High.AcceleratorHours},
+		{"IT energy", float64(e.High.ITEnergyKWh)},
+		{"facility energy", float64(e.High.FacilityEnergyKWh)},
+		{"emissions", e.High.EmissionsKg},
+	}
+	for _, f := range figures {
+		if math.IsInf(f.value, 0) || math.IsNaN(f.value) {
+			return fmt.Errorf("%w: %s is %v", ErrNotFinite, f.name, f.value)
+		}
+	}
+	if e.EmbodiedEmissionsKg != nil && math.IsInf(*e.EmbodiedEmissionsKg, 0) {
+		return fmt.Errorf("%w: embodied emissions are %v", ErrNotFinite, *e.EmbodiedEmissionsKg)
+	}
+	return nil
 }
 
 func siteSource(s Site) string {
@@ -210,6 +245,10 @@ func (p Plan) validate(s Site) error {
 	}
 	if p.MFU > 1 {
 		return fmt.Errorf("invalid MFU %v: must be in (0, 1]", p.MFU)
+	}
+	if p.PowerFraction > MaxPowerFraction {
+		return fmt.Errorf("invalid power fraction %v: must be in (0, %g]", p.PowerFraction,
+			MaxPowerFraction)
 	}
 	if p.PowerCap > 1 {
 		return fmt.Errorf("invalid power cap %v: must be a fraction of TDP in (0, 1]", p.PowerCap)

@@ -22,8 +22,9 @@ type RecommendOptions struct {
 	// Catalog is the hardware catalog; the accelerator with the lowest
 	// energy per FLOP at its default precision is proposed.
 	Catalog []Accelerator
-	// Sites are candidate sites; the one with the lowest intensity is
-	// proposed when it beats the baseline.
+	// Sites are candidate sites, each with the intensity and PUE that a run
+	// in it would use; the one with the lowest intensity x PUE is proposed
+	// when it beats the baseline.
 	Sites []Site
 	// PUE is the lowest PUE worth proposing, with its source.
 	PUE       float64
@@ -55,7 +56,7 @@ func Recommend(base Scenario, opts RecommendOptions) (Estimate, []Comparison, er
 		q, err := p.WithAccelerator(best)
 		try("hardware="+best.Name, q, err, s)
 	}
-	if site, ok := cleanest(opts.Sites); ok && site.Intensity < s.Intensity {
+	if site, ok := cleanest(opts.Sites); ok && gramsPerITKWh(site) < gramsPerITKWh(s) {
 		try("region="+site.Region, p, nil, site)
 	}
 	if opts.PUE >= 1 && opts.PUE < s.PUE {
@@ -115,15 +116,21 @@ func mostEfficient(catalog []Accelerator, c Class) (Accelerator, bool) {
 	return best, !math.IsInf(bestJoulesPerFLOP, 1)
 }
 
+// cleanest returns the site with the lowest emissions per IT kWh. PUE
+// counts as well as intensity, because candidate regions of different cloud
+// providers come with different PUEs.
 func cleanest(sites []Site) (Site, bool) {
 	if len(sites) == 0 {
 		return Site{}, false
 	}
 	best := sites[0]
 	for _, s := range sites[1:] {
-		if s.Intensity < best.Intensity {
+		if gramsPerITKWh(s) < gramsPerITKWh(best) {
 			best = s
 		}
 	}
 	return best, true
 }
+
+// gramsPerITKWh returns the emissions of one kWh of IT energy at site s.
+func gramsPerITKWh(s Site) float64 { return float64(s.Intensity) * s.PUE }

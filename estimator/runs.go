@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,33 +42,46 @@ var RunColumns = []string{
 	"carbon_intensity_g_per_kwh",
 }
 
-// ParseRuns reads a batch CSV with a header row. Empty cells mean "not
-// given", unknown columns are ignored, and a row with an invalid cell keeps
-// its error in Err so that the other rows still run.
-func ParseRuns(r io.Reader) ([]RunRow, error) {
+// RunNoteColumns lists batch CSV columns that describe a run or hold its
+// published outputs. The estimator never reads them, so a published run
+// can be checked against figures it was not computed from.
+var RunNoteColumns = []string{
+	"model", "year", "source", "notes", "reported_power_w", "reported_energy_mwh",
+	"reported_tco2e", "reported_embodied_tco2e",
+}
+
+// ParseRuns reads a batch CSV with a header row and returns its rows and
+// the header's unknown columns: those in neither RunColumns nor
+// RunNoteColumns, which are ignored and usually misspelled. Empty cells mean
+// "not given", and a row with an invalid cell keeps its error in Err so
+// that the other rows still run.
+func ParseRuns(r io.Reader) (rows []RunRow, unknown []string, err error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("reading runs csv header: %w", err)
+		return nil, nil, fmt.Errorf("reading runs csv header: %w", err)
 	}
 	index := map[string]int{}
 	for i, name := range header {
-		index[strings.TrimSpace(strings.ToLower(name))] = i
+		name = strings.TrimSpace(strings.ToLower(name))
+		index[name] = i
+		if !slices.Contains(RunColumns, name) && !slices.Contains(RunNoteColumns, name) {
+			unknown = append(unknown, name)
+		}
 	}
 	if _, ok := index["id"]; !ok {
-		return nil, errors.New("runs csv has no id column: the header must name the columns " +
-			strings.Join(RunColumns, ","))
+		return nil, unknown, errors.New("runs csv has no id column: the header must name " +
+			"the columns " + strings.Join(RunColumns, ","))
 	}
 
-	var rows []RunRow
 	for {
 		record, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			return rows, nil
+			return rows, unknown, nil
 		}
 		if err != nil {
-			return rows, fmt.Errorf("reading runs csv: %w", err)
+			return rows, unknown, fmt.Errorf("reading runs csv: %w", err)
 		}
 		line, _ := cr.FieldPos(0)
 		rows = append(rows, parseRunRow(record, index, line))

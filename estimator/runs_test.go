@@ -17,9 +17,12 @@ func TestParseRuns(t *testing.T) {
 		"a,NVIDIA H100,8,2,1e12,999,x\n" +
 		"b,NVIDIA H100,-1,,,,\n" +
 		"c,,,,,,\n"
-	rows, err := ParseRuns(strings.NewReader(input))
+	rows, unknown, err := ParseRuns(strings.NewReader(input))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"extra"}, unknown); diff != "" {
+		t.Errorf("unknown columns (-want +got):\n%s", diff)
 	}
 	want := []RunRow{
 		{Line: 2, ID: "a", Hardware: "NVIDIA H100", AcceleratorCount: 8, TrainingDays: 2,
@@ -37,7 +40,7 @@ func TestParseRuns(t *testing.T) {
 }
 
 func TestParseRunsNeedsID(t *testing.T) {
-	_, err := ParseRuns(strings.NewReader("hardware,tokens\nx,1\n"))
+	_, _, err := ParseRuns(strings.NewReader("hardware,tokens\nx,1\n"))
 	checkErrContains(t, err, "no id column")
 }
 
@@ -102,8 +105,11 @@ func TestCompareRanksBySaving(t *testing.T) {
 	for _, c := range comps {
 		if c.Label == "precision=fp8" {
 			checkNear(t, "fp8 saved percent", c.SavedPercent, 100*(1-989.0/1979), 1e-9)
-			checkNear(t, "fp8 wall delta", c.WallClockDeltaHours,
-				-baseEst.WallClockHours*(1-989.0/1979), 1e-9)
+			if c.WallClockDeltaHours == nil || baseEst.WallClockHours == nil {
+				t.Fatalf("fp8 wall delta = nil, want a value for a plan with a count")
+			}
+			checkNear(t, "fp8 wall delta", *c.WallClockDeltaHours,
+				-*baseEst.WallClockHours*(1-989.0/1979), 1e-9)
 		}
 		if c.Label == "tokens=2e12" {
 			checkNear(t, "doubled tokens saved percent", c.SavedPercent, -100, 1e-9)

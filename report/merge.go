@@ -28,6 +28,13 @@ var (
 	// ErrDuplicateReport means the same node's run appears twice, which would
 	// count its energy twice.
 	ErrDuplicateReport = errors.New("duplicate report")
+	// ErrDuplicateHost means a host, or a component of one, appears in more
+	// than one report, such as a merged report given with one of its own
+	// inputs. MergeOptions.Force merges such reports with a warning.
+	ErrDuplicateHost = errors.New("host in more than one report")
+	// ErrInvalidReport means a report lacks its job id or has a negative or
+	// non-finite energy or emissions figure.
+	ErrInvalidReport = errors.New("invalid report")
 )
 
 // Mixed is the value of a merged text field, such as tracking_mode or the
@@ -43,8 +50,9 @@ type MergeOptions struct {
 	// JobID is the job id of the merged report. When set, reports whose job
 	// ids differ are merged under it.
 	JobID string
-	// Force merges reports whose job ids differ. The merged report keeps the
-	// first report's job id unless JobID is set.
+	// Force merges reports whose job ids differ, and reports that share a
+	// host or component, with a warning. The merged report keeps the first
+	// report's job id unless JobID is set.
 	Force bool
 	// Names labels each report in error and warning messages, such as its
 	// file path. A report without a name is called "report N", counting from 0.
@@ -90,9 +98,12 @@ func Merge(reports []Report) (Report, error) {
 // when every report is complete, and ExitCode is the first non-zero exit
 // code, 0 when all are 0, and nil when no report has one.
 //
-// It returns a *MergeError when the reports have different job ids (unless
-// opts.Force or opts.JobID is set) or schema versions, or when one node's run
-// appears twice.
+// It returns a *MergeError when a report is invalid on its own: schema
+// version missing or unsupported, no job id, or a negative or non-finite
+// figure. It also returns one when the reports have different job ids
+// (unless opts.Force or opts.JobID is set) or schema versions, when one
+// node's run appears twice, and when a host or component appears in two
+// reports (unless opts.Force is set).
 func MergeWithOptions(reports []Report, opts MergeOptions) (Report, error) {
 	if len(reports) == 0 {
 		return Report{}, ErrNoReports
@@ -145,6 +156,13 @@ func (m *merger) reject(i int, err error) error {
 }
 
 func (m *merger) check() error {
+	// Each report is checked alone first, so that an invalid file is the
+	// one named, not a valid file it differs from.
+	for i, r := range m.in {
+		if err := validateReport(r); err != nil {
+			return m.reject(i, err)
+		}
+	}
 	first := m.in[0]
 	for i, r := range m.in {
 		if r.SchemaVersion != first.SchemaVersion {
@@ -155,11 +173,56 @@ func (m *merger) check() error {
 			return m.reject(i, fmt.Errorf("%w (%s has job %q)", ErrJobIDMismatch, m.name(0), first.JobID))
 		}
 	}
-	if first.SchemaVersion != SchemaVersion {
-		return m.reject(0, fmt.Errorf("%w %d (want %d)", ErrSchemaVersionUnsupported,
-			first.SchemaVersion, SchemaVersion))
+	if err := m.checkDuplicates(); err != nil {
+		return err
 	}
-	return m.checkDuplicates()
+	return m.checkSharedHosts()
+}
+
+// figureField is a numeric report field with its JSON name, for messages.
+type figureField struct {
+	name  string
+	value float64
+}
+
+// validateReport checks one report on its own: a supported schema version,
+// a job id, and energy and emissions figures that are finite and not
+// negative.
+func validateReport(r Report) error {
+	if r.SchemaVersion == 0 {
+		return fmt.Errorf("%w: schema_version is missing (want %d)", ErrSchemaVersionUnsupported,
+			SchemaVersion)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return fmt.Errorf("%w %d (want %d)", ErrSchemaVersionUnsupported, r.SchemaVersion,
+			SchemaVersion)
+	}
+	if r.JobID == "" {
+		return fmt.Errorf("%w: job_id is missing", ErrInvalidReport)
+	}
+	fields := []figureField{
+		{"it_energy_kwh", r.ITEnergyKWh},
+		{"machine_energy_kwh", r.MachineEnergyKWh},
+		{"facility_energy_kwh", r.FacilityEnergyKWh},
+		{"emissions_kg", r.EmissionsKg},
+		{"measured_energy_kwh", r.MeasuredEnergyKWh},
+		{"estimated_energy_kwh", r.EstimatedEnergyKWh},
+		{"carbon_intensity_g_per_kwh", r.CarbonIntensityGPerKWh},
+		{"pue", r.PUE},
+	}
+	for i, c := range r.Components {
+		prefix := fmt.Sprintf("components[%d].", i)
+		fields = append(fields, figureField{prefix + "energy_joules", c.EnergyJoules},
+			figureField{prefix + "energy_kwh", c.EnergyKWh},
+			figureField{prefix + "machine_energy_kwh", c.MachineEnergyKWh})
+	}
+	for _, f := range fields {
+		if f.value < 0 || math.IsNaN(f.value) || math.IsInf(f.value, 0) {
+			return fmt.Errorf("%w: %s is %v, want a finite number not below 0",
+				ErrInvalidReport, f.name, f.value)
+		}
+	}
+	return nil
 }
 
 // checkDuplicates rejects a node run given twice, which is usually the same
@@ -183,6 +246,85 @@ func (m *merger) checkDuplicates() error {
 					m.name(i), m.name(j), a.Hostname))
 			}
 		}
+	}
+	return nil
+}
+
+// checkSharedHosts rejects a host, or a component (host, kind, index and
+// name), that appears in two reports, unless opts.Force is set, in which
+// case it warns. Merging a merged report with one of its own inputs would
+// otherwise count that node's energy twice. Components without a host are
+// skipped, because reports without hostnames cannot be told apart.
+func (m *merger) checkSharedHosts() error {
+	hostOwner := map[string]int{}
+	sharedHost := map[string]bool{}
+	for j, r := range m.in {
+		for _, host := range reportHosts(r) {
+			i, seen := hostOwner[host]
+			if !seen {
+				hostOwner[host] = j
+				continue
+			}
+			if i == j {
+				continue
+			}
+			sharedHost[host] = true
+			if err := m.shared(i, j, fmt.Sprintf("host %q", host)); err != nil {
+				return err
+			}
+		}
+	}
+
+	componentOwner := map[string]int{}
+	for j, r := range m.in {
+		for _, c := range r.Components {
+			host := c.Host
+			if host == "" {
+				host = r.Hostname
+			}
+			// A shared host was reported above, so its components are not
+			// listed one by one.
+			if host == "" || sharedHost[host] {
+				continue
+			}
+			key := fmt.Sprintf("%s/%s/%d/%s", host, c.Kind, c.Index, c.Name)
+			i, seen := componentOwner[key]
+			if !seen {
+				componentOwner[key] = j
+				continue
+			}
+			if i == j {
+				continue
+			}
+			what := fmt.Sprintf("component %s %d %q of host %q", c.Kind, c.Index, c.Name, host)
+			if err := m.shared(i, j, what); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// shared rejects report j for containing what report i contains too, or
+// warns when opts.Force is set.
+func (m *merger) shared(i, j int, what string) error {
+	if !m.opts.Force {
+		return m.reject(j, fmt.Errorf("%w: %s is also in %s, so its energy would be counted "+
+			"twice", ErrDuplicateHost, what, m.name(i)))
+	}
+	m.warn(fmt.Sprintf("%s and %s both contain %s; merged because of --force, so its energy "+
+		"is counted twice", m.name(i), m.name(j), what))
+	return nil
+}
+
+// reportHosts returns the hosts a report covers: its hostnames when it is
+// a merged report, else its hostname.
+func reportHosts(r Report) []string {
+	if len(r.Hostnames) > 0 {
+		return r.Hostnames
+	}
+	if r.Hostname != "" {
+		return []string{r.Hostname}
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ package report
 
 import (
 	"errors"
+	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -400,10 +402,22 @@ func TestMergeOverlappingHostWarns(t *testing.T) {
 	b.StartTime = t0.Add(30 * time.Minute)
 	b.EndTime = t0.Add(2 * time.Hour)
 
-	got := mustMerge(t, []Report{a, b})
+	_, err := Merge([]Report{a, b})
+	if !errors.Is(err, ErrDuplicateHost) {
+		t.Fatalf("without force: got error %v, want %v", err, ErrDuplicateHost)
+	}
 
-	wantWarnings := []string{`report 0 and report 1 measured host "node-a" over overlapping times; ` +
-		"in machine tracking mode that host's energy is counted twice"}
+	got, err := MergeWithOptions([]Report{a, b}, MergeOptions{Force: true})
+	if err != nil {
+		t.Fatalf("with force: got error %v, want nil", err)
+	}
+
+	wantWarnings := []string{
+		`report 0 and report 1 measured host "node-a" over overlapping times; ` +
+			"in machine tracking mode that host's energy is counted twice",
+		`report 0 and report 1 both contain host "node-a"; merged because of --force, ` +
+			"so its energy is counted twice",
+	}
 	if diff := cmp.Diff(wantWarnings, got.Warnings); diff != "" {
 		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
 	}
@@ -435,11 +449,59 @@ func TestMergeErrors(t *testing.T) {
 			wantMsg:   `b.json (job "43"): job ids differ (a.json has job "42")`,
 		},
 		{
-			name:      "schema versions differ",
+			name:      "newer schema version",
 			reports:   []Report{base(), other(func(r *Report) { r.SchemaVersion = 2 })},
-			wantErr:   ErrSchemaVersionMismatch,
+			wantErr:   ErrSchemaVersionUnsupported,
 			wantIndex: 1,
-			wantMsg:   `b.json (job "42"): schema versions differ (b.json has 2, a.json has 1)`,
+			wantMsg:   `b.json (job "42"): unsupported schema version 2 (want 1)`,
+		},
+		{
+			name:      "empty report second",
+			reports:   []Report{base(), {}},
+			wantErr:   ErrSchemaVersionUnsupported,
+			wantIndex: 1,
+			wantMsg:   `b.json (job ""): unsupported schema version: schema_version is missing (want 1)`,
+		},
+		{
+			name:      "missing job id",
+			reports:   []Report{base(), other(func(r *Report) { r.JobID = "" })},
+			wantErr:   ErrInvalidReport,
+			wantIndex: 1,
+			wantMsg:   `b.json (job ""): invalid report: job_id is missing`,
+		},
+		{
+			name:      "negative energy",
+			reports:   []Report{other(func(r *Report) { r.FacilityEnergyKWh = -3 }), base()},
+			wantErr:   ErrInvalidReport,
+			wantIndex: 0,
+			wantMsg: `a.json (job "42"): invalid report: facility_energy_kwh is -3, ` +
+				"want a finite number not below 0",
+		},
+		{
+			name:      "negative emissions",
+			reports:   []Report{base(), other(func(r *Report) { r.EmissionsKg = -0.5 })},
+			wantErr:   ErrInvalidReport,
+			wantIndex: 1,
+			wantMsg: `b.json (job "42"): invalid report: emissions_kg is -0.5, ` +
+				"want a finite number not below 0",
+		},
+		{
+			name: "negative component energy",
+			reports: []Report{base(), other(func(r *Report) {
+				r.Components = []Component{{Kind: "gpu", EnergyJoules: -1}}
+			})},
+			wantErr:   ErrInvalidReport,
+			wantIndex: 1,
+			wantMsg: `b.json (job "42"): invalid report: components[0].energy_joules is -1, ` +
+				"want a finite number not below 0",
+		},
+		{
+			name:      "infinite energy",
+			reports:   []Report{base(), other(func(r *Report) { r.ITEnergyKWh = math.Inf(1) })},
+			wantErr:   ErrInvalidReport,
+			wantIndex: 1,
+			wantMsg: `b.json (job "42"): invalid report: it_energy_kwh is +Inf, ` +
+				"want a finite number not below 0",
 		},
 		{
 			name: "unsupported schema version",
@@ -449,7 +511,7 @@ func TestMergeErrors(t *testing.T) {
 			},
 			wantErr:   ErrSchemaVersionUnsupported,
 			wantIndex: 0,
-			wantMsg:   `a.json (job "42"): unsupported schema version 0 (want 1)`,
+			wantMsg:   `a.json (job "42"): unsupported schema version: schema_version is missing (want 1)`,
 		},
 		{
 			name:      "same report twice",
@@ -497,5 +559,54 @@ func TestMergeDefaultNames(t *testing.T) {
 	want := `report 1 (job "43"): job ids differ (report 0 has job "42")`
 	if err == nil || err.Error() != want {
 		t.Errorf("got error %v, want %s", err, want)
+	}
+}
+
+func TestMergeMergedWithOwnInput(t *testing.T) {
+	a := nodeReport("node-a", "FR", 50, 1, 1)
+	a.Components = []Component{{Kind: "gpu", Index: 0, Name: "H100", Method: "energy_counter"}}
+	b := nodeReport("node-b", "FR", 50, 1, 2)
+	ab := mustMerge(t, []Report{a, b})
+	names := []string{"job.json", "a.json"}
+
+	_, err := MergeWithOptions([]Report{ab, a}, MergeOptions{Names: names})
+
+	if !errors.Is(err, ErrDuplicateHost) {
+		t.Fatalf("got error %v, want %v", err, ErrDuplicateHost)
+	}
+	want := `a.json (job "42"): host in more than one report: host "node-a" is also in job.json, ` +
+		"so its energy would be counted twice"
+	if err.Error() != want {
+		t.Errorf("message:\n got %s\nwant %s", err, want)
+	}
+
+	got, err := MergeWithOptions([]Report{ab, a}, MergeOptions{Names: names, Force: true})
+	if err != nil {
+		t.Fatalf("with force: got error %v, want nil", err)
+	}
+	wantWarning := `job.json and a.json both contain host "node-a"; merged because of --force, ` +
+		"so its energy is counted twice"
+	if !slices.Contains(got.Warnings, wantWarning) {
+		t.Errorf("warnings: got %q, want them to contain %q", got.Warnings, wantWarning)
+	}
+}
+
+func TestMergeSharedComponent(t *testing.T) {
+	// A report whose hostname was lost still lists its components by host.
+	ab := mustMerge(t, []Report{nodeReport("node-a", "FR", 50, 1, 1), nodeReport("node-b", "FR", 50, 1, 1)})
+	ab.Hostnames = nil
+	ab.Components = []Component{{Kind: "gpu", Index: 1, Host: "node-c", Method: "energy_counter"}}
+	c := nodeReport("node-c", "FR", 50, 1, 1)
+	c.Components = []Component{{Kind: "gpu", Index: 1, Method: "energy_counter"}}
+
+	_, err := MergeWithOptions([]Report{ab, c}, MergeOptions{Names: []string{"job.json", "c.json"}})
+
+	if !errors.Is(err, ErrDuplicateHost) {
+		t.Fatalf("got error %v, want %v", err, ErrDuplicateHost)
+	}
+	want := `c.json (job "42"): host in more than one report: component gpu 1 "" of host "node-c" ` +
+		"is also in job.json, so its energy would be counted twice"
+	if err.Error() != want {
+		t.Errorf("message:\n got %s\nwant %s", err, want)
 	}
 }

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/carbonrun/carbonrun/estimator"
 )
 
 // options holds the parsed command line.
@@ -31,8 +34,18 @@ type options struct {
 	version                             bool
 	runsFile                            string
 
+	// changed reports a flag set on the command line or from its
+	// CARBONRUN_ variable.
 	changed func(name string) bool
+	// onCommandLine lists the flags set on the command line, without the
+	// ones filled from the environment.
+	onCommandLine []string
 }
+
+// maxInput caps every numeric flag. The largest training runs are near
+// 1e26 FLOPs, so a larger value is a typing error, and capping the inputs
+// keeps the products of the model inside float64 range.
+const maxInput = 1e30
 
 // quantity is a float flag that accepts SI-style suffixes: 7B, 2T, 1.5e12.
 type quantity struct{ v *float64 }
@@ -85,7 +98,9 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.Float64Var(&o.mfu, "mfu", 0,
 		"model FLOPs utilisation in (0, 1] (default from published runs of the class)")
 	fs.Float64Var(&o.powerFraction, "power-fraction", 0,
-		"mean power over TDP (default from measured published runs)")
+		"mean power per accelerator over its TDP, in (0, 1.5]; above 1 when it includes the "+
+			"host's share (CPU, memory), as in the measured published runs behind the default "+
+			"(default 0.90, range 0.59-1.18)")
 	fs.Float64Var(&o.powerCap, "power-cap", 0, "power limit as a fraction of TDP in (0, 1]")
 	fs.Float64Var(&o.gpuHours, "gpu-hours", 0,
 		"accelerator-hours, replacing the FLOPs-based hours")
@@ -126,6 +141,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q: every input is a flag", fs.Arg(0))
 	}
+	fs.Visit(func(f *pflag.Flag) { o.onCommandLine = append(o.onCommandLine, f.Name) })
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
 		name := "CARBONRUN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -159,12 +175,21 @@ func (o options) check() error {
 		if o.changed(p.name) && (p.value <= 0 || math.IsNaN(p.value) || math.IsInf(p.value, 0)) {
 			return fmt.Errorf("invalid --%s %v: must be a positive number", p.name, p.value)
 		}
+		if p.value > maxInput {
+			return fmt.Errorf("invalid --%s %g: must be at most %g", p.name, p.value, maxInput)
+		}
 	}
-	if o.changed("pue") && (o.pue < 1 || math.IsInf(o.pue, 0) || math.IsNaN(o.pue)) {
-		return fmt.Errorf("invalid --pue %v: must be at least 1 (facility energy / IT energy)", o.pue)
+	if o.changed("pue") && (o.pue < 1 || o.pue > maxInput || math.IsNaN(o.pue)) {
+		return fmt.Errorf("invalid --pue %v: must be at least 1 (facility energy / IT energy) "+
+			"and at most %g", o.pue, maxInput)
 	}
 	if o.mfu > 1 {
 		return fmt.Errorf("invalid --mfu %v: must be in (0, 1]", o.mfu)
+	}
+	if o.powerFraction > estimator.MaxPowerFraction {
+		return fmt.Errorf("invalid --power-fraction %v: must be in (0, %g]; the fraction is "+
+			"mean power per accelerator over its TDP, host share included", o.powerFraction,
+			estimator.MaxPowerFraction)
 	}
 	if o.powerCap > 1 {
 		return fmt.Errorf("invalid --power-cap %v: must be a fraction of TDP in (0, 1]", o.powerCap)
@@ -190,12 +215,34 @@ func (o options) checkCombination() error {
 	if o.powerWatts > 0 && o.gpuHours == 0 && o.hours == 0 {
 		return fmt.Errorf("--power-watts needs --hours (or --gpu-hours) to give an energy")
 	}
-	if o.runsFile != "" && (len(o.compare) > 0 || o.recommend) {
-		return fmt.Errorf("--runs cannot be combined with --compare or --recommend")
+	if o.runsFile != "" {
+		return o.checkBatchFlags()
 	}
-	if o.runsFile == "" && o.hardware == "" && o.powerWatts == 0 {
+	if o.hardware == "" && o.powerWatts == 0 {
 		return fmt.Errorf("missing --hardware: name the accelerator (e.g. --hardware H100), " +
 			"or give --power-watts with --hours")
+	}
+	return nil
+}
+
+// batchFlags lists the flags that apply to a --runs batch: the site flags
+// fill in rows without pue or intensity, and --format picks the output.
+var batchFlags = []string{"runs", "region", "carbon-intensity", "pue", "format"}
+
+// checkBatchFlags rejects command-line flags that a --runs batch would
+// ignore, because every row carries its own plan. Flags filled from
+// CARBONRUN_ variables are left alone, as they are defaults for every run.
+func (o options) checkBatchFlags() error {
+	var ignored []string
+	for _, name := range o.onCommandLine {
+		if !slices.Contains(batchFlags, name) {
+			ignored = append(ignored, "--"+name)
+		}
+	}
+	if len(ignored) > 0 {
+		return fmt.Errorf("--runs cannot be combined with %s: each row of the CSV gives its own "+
+			"plan, and only --region, --carbon-intensity, --pue and --format apply to a batch",
+			strings.Join(ignored, ", "))
 	}
 	return nil
 }

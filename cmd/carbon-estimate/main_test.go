@@ -87,7 +87,7 @@ func TestTextOutput(t *testing.T) {
 	}
 	for _, want := range []string{"accelerator-hours", "facility energy (kWh)",
 		"emissions (kg CO2e)", "embodied emissions: unknown", "mfu = 0.22",
-		"power_fraction = 0.90", "6 x params"} {
+		"power_fraction = 0.9 (range 0.59-1.18)", "6 x params"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("text output lacks %q:\n%s", want, stdout)
 		}

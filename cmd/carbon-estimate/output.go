@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -52,26 +53,33 @@ func writeText(w io.Writer, e estimator.Estimate, title string, comps []estimato
 	rows := []struct {
 		name           string
 		mid, low, high float64
-		digits         int
 	}{
-		{"accelerator-hours", e.AcceleratorHours, e.Low.AcceleratorHours, e.High.AcceleratorHours, 0},
-		{"wall-clock hours", e.WallClockHours, e.Low.WallClockHours, e.High.WallClockHours, 1},
+		{"accelerator-hours", e.AcceleratorHours, e.Low.AcceleratorHours, e.High.AcceleratorHours},
 		{"IT energy (kWh)", float64(e.ITEnergyKWh), float64(e.Low.ITEnergyKWh),
-			float64(e.High.ITEnergyKWh), 3},
+			float64(e.High.ITEnergyKWh)},
 		{"facility energy (kWh)", float64(e.FacilityEnergyKWh), float64(e.Low.FacilityEnergyKWh),
-			float64(e.High.FacilityEnergyKWh), 3},
-		{"emissions (kg CO2e)", e.EmissionsKg, e.Low.EmissionsKg, e.High.EmissionsKg, 3},
+			float64(e.High.FacilityEnergyKWh)},
+		{"emissions (kg CO2e)", e.EmissionsKg, e.Low.EmissionsKg, e.High.EmissionsKg},
 	}
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", r.name, number(r.mid, r.digits),
-			number(r.low, r.digits), number(r.high, r.digits))
+	for i, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", r.name, number(r.mid), number(r.low),
+			number(r.high))
+		if i == 0 && e.WallClockHours == nil {
+			fmt.Fprintln(tw, "wall-clock hours\tunknown (give --count)\t\t\t")
+		} else if i == 0 {
+			fmt.Fprintf(tw, "wall-clock hours\t%s\t%s\t%s\t\n", hours(e.WallClockHours),
+				hours(e.Low.WallClockHours), hours(e.High.WallClockHours))
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if e.PowerNote != "" {
+		fmt.Fprintf(w, "power fraction: %s\n", e.PowerNote)
+	}
 	embodied := e.EmbodiedNote
 	if e.EmbodiedEmissionsKg != nil {
-		embodied = fmt.Sprintf("%s kg (%s)", number(*e.EmbodiedEmissionsKg, 3), e.EmbodiedNote)
+		embodied = fmt.Sprintf("%s kg (%s)", number(*e.EmbodiedEmissionsKg), e.EmbodiedNote)
 	}
 	fmt.Fprintf(w, "embodied emissions: %s\n", embodied)
 	if e.FLOPsFormula != "" && e.FLOPsFormula != "given" {
@@ -101,18 +109,38 @@ func writeComparisons(w io.Writer, title string, comps []estimator.Comparison) e
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "rank\tchange\temissions kg\tsaved kg\tsaved %\twall-clock h\taccelerator-h\t")
 	for i, c := range comps {
+		wall := "unknown"
+		if c.WallClockDeltaHours != nil {
+			wall = signed(*c.WallClockDeltaHours)
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.1f%%\t%s\t%s\t\n", i+1, c.Label,
-			number(c.Estimate.EmissionsKg, 3), number(c.SavedKg, 3), c.SavedPercent,
-			signed(c.WallClockDeltaHours), signed(c.AcceleratorHoursDelta))
+			number(c.Estimate.EmissionsKg), number(c.SavedKg), c.SavedPercent,
+			wall, signed(c.AcceleratorHoursDelta))
 	}
 	return tw.Flush()
 }
 
-// number formats v with thousands separators above 1000 and a few
-// significant digits below.
-func number(v float64, digits int) string {
+// hours formats wall-clock hours, which are unknown without a count.
+func hours(v *float64) string {
+	if v == nil {
+		return "unknown"
+	}
+	return number(*v)
+}
+
+// largeNumber is the magnitude from which number switches to exponent
+// notation, because longer digit strings are hard to read.
+const largeNumber = 1e15
+
+// number formats v with thousands separators from 1,000 to largeNumber, four
+// significant digits without an exponent below 1,000 (down to 1e-4), and
+// four significant digits with an exponent above largeNumber.
+func number(v float64) string {
 	if v == 0 {
 		return "0"
+	}
+	if math.Abs(v) >= largeNumber {
+		return strconv.FormatFloat(v, 'g', 4, 64)
 	}
 	if v >= 1000 || v <= -1000 {
 		s := strconv.FormatFloat(v, 'f', 0, 64)
@@ -126,14 +154,11 @@ func number(v float64, digits int) string {
 		}
 		return s
 	}
-	if digits == 0 {
-		digits = 1
-	}
-	return strconv.FormatFloat(v, 'g', digits+1, 64)
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 func signed(v float64) string {
-	s := number(v, 2)
+	s := number(v)
 	if v > 0 {
 		s = "+" + s
 	}
@@ -171,7 +196,7 @@ func csvRow(label string, e estimator.Estimate, savedKg, savedPercent float64) [
 	}
 	return []string{
 		label, string(e.Method), g(e.FLOPs), g(e.AcceleratorHours), g(e.Low.AcceleratorHours),
-		g(e.High.AcceleratorHours), g(e.WallClockHours), g(float64(e.ITEnergyKWh)),
+		g(e.High.AcceleratorHours), optional(e.WallClockHours), g(float64(e.ITEnergyKWh)),
 		g(float64(e.FacilityEnergyKWh)), g(float64(e.Low.FacilityEnergyKWh)),
 		g(float64(e.High.FacilityEnergyKWh)), g(e.EmissionsKg), g(e.Low.EmissionsKg),
 		g(e.High.EmissionsKg), embodied, g(savedKg), g(savedPercent),
@@ -179,3 +204,11 @@ func csvRow(label string, e estimator.Estimate, savedKg, savedPercent float64) [
 }
 
 func g(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// optional formats v, or returns an empty cell when it is unknown.
+func optional(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return g(*v)
+}

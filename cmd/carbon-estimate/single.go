@@ -22,6 +22,12 @@ func runSingle(o options, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, err)
 	}
+	if err := checkFLOPs(o, plan); err != nil {
+		return report(stderr, err)
+	}
+	for _, msg := range unusedInputs(o) {
+		fmt.Fprintf(stderr, "carbon-estimate: warning: %s\n", msg)
+	}
 	site, warnings, err := resolveSite(o.region, o.carbonIntensity, o.pue)
 	if err != nil {
 		return report(stderr, err)
@@ -36,7 +42,7 @@ func runSingle(o options, stdout, stderr io.Writer) int {
 	switch {
 	case o.recommend:
 		title = "recommendations"
-		est, comps, err = estimator.Recommend(base, recommendOptions(site))
+		est, comps, err = estimator.Recommend(base, recommendOptions(site, o.pue))
 	case len(o.compare) > 0:
 		title = "comparison"
 		var alts []estimator.Scenario
@@ -46,6 +52,9 @@ func runSingle(o options, stdout, stderr io.Writer) int {
 		}
 	default:
 		est, err = plan.Estimate(site)
+	}
+	if errors.Is(err, estimator.ErrNotFinite) {
+		err = fmt.Errorf("%w; check the sizes given in %s", err, numericFlags(o))
 	}
 	if err != nil {
 		return report(stderr, usageError{err})
@@ -182,9 +191,9 @@ func applyChange(o options, base estimator.Scenario, c estimator.Change) (estima
 			alt.Plan, err = base.Plan.WithAccelerator(acc)
 		}
 	case "region":
-		// A new region changes the grid only; the facility PUE stays.
-		alt.Site, _, err = resolveSite(c.Value, 0, 0)
-		alt.Site.PUE, alt.Site.PUESource = base.Site.PUE, base.Site.PUESource
+		// A new region brings its own default PUE, the same one a run with
+		// --region would use, unless --pue was given.
+		alt.Site, _, err = resolveSite(c.Value, 0, o.pue)
 	case "pue", "carbon-intensity":
 		var v float64
 		if v, err = strconv.ParseFloat(c.Value, 64); err != nil {
@@ -208,8 +217,10 @@ func applyChange(o options, base estimator.Scenario, c estimator.Change) (estima
 
 // recommendOptions gathers the alternatives Recommend may propose: cloud
 // regions (of the baseline's provider when it is a cloud region) and the
-// lowest published provider PUE.
-func recommendOptions(base estimator.Site) estimator.RecommendOptions {
+// lowest published provider PUE. Each region is resolved as --region would
+// resolve it, with its provider's PUE unless pue (--pue) is set, so that a
+// recommended region matches a direct run in that region.
+func recommendOptions(base estimator.Site, pue float64) estimator.RecommendOptions {
 	opts := estimator.RecommendOptions{}
 	for _, g := range hardware.GPUs() {
 		opts.Catalog = append(opts.Catalog, estimator.FromCatalog(g))
@@ -222,9 +233,10 @@ func recommendOptions(base estimator.Site) estimator.RecommendOptions {
 		if r.Provider == "" || (provider != "" && r.Provider != provider) {
 			continue
 		}
-		s := base
-		s.Region, s.Intensity = r.Code, r.Intensity
-		s.IntensitySource = fmt.Sprintf("table (%s, %d)", r.Source, r.Year)
+		s, _, err := resolveSite(r.Code, 0, pue)
+		if err != nil {
+			continue
+		}
 		opts.Sites = append(opts.Sites, s)
 	}
 	for _, name := range grid.Providers() {

@@ -173,6 +173,9 @@ func TestMergeInvalidInput(t *testing.T) {
 	array := writeFile(t, dir, "array.json", "[]")
 	wrongType := writeFile(t, dir, "type.json", `{"schema_version": "1"}`)
 	missing := filepath.Join(dir, "missing.json")
+	empty := writeFile(t, dir, "empty.json", "{}")
+	negative := writeFile(t, dir, "negative.json", `{"schema_version": 1, "job_id": "42", `+
+		`"hostname": "node-c", "facility_energy_kwh": -2}`)
 
 	tests := []struct {
 		name       string
@@ -191,6 +194,13 @@ func TestMergeInvalidInput(t *testing.T) {
 		{"job ids differ", []string{"merge", a, other}, other + ` (job "43"): job ids differ (` + a +
 			` has job "42"); merge the reports of one job, or set --job-id`},
 		{"same file twice", []string{"merge", a, a}, "duplicate report"},
+		{"empty object", []string{"merge", a, empty}, empty + ` (job ""): unsupported schema ` +
+			"version: schema_version is missing (want 1); check that the file is a report.json"},
+		{"empty object first", []string{"merge", empty, a}, empty + ` (job ""): unsupported`},
+		{"negative energy", []string{"merge", a, negative}, negative + ` (job "42"): invalid ` +
+			"report: facility_energy_kwh is -2"},
+		{"output is an input", []string{"merge", "-o", a, a, other}, "invalid -o/--output " + a +
+			": it is also the input report " + a},
 		{"invalid job id", []string{"merge", "--job-id", "../x", a}, `invalid --job-id "../x"`},
 		{"dot job id", []string{"merge", "--job-id", "..", a}, `invalid --job-id ".."`},
 	}
@@ -211,6 +221,74 @@ func TestMergeInvalidInput(t *testing.T) {
 				t.Errorf("stderr: got %d lines, want exactly one: %q", lines, stderr)
 			}
 		})
+	}
+}
+
+func TestMergeOutputIsInput(t *testing.T) {
+	dir := t.TempDir()
+	a := writeNodeReport(t, dir, "node-a", "42")
+	b := writeNodeReport(t, dir, "node-b", "42")
+	before, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatalf("reading input: %v", err)
+	}
+	link := filepath.Join(t.TempDir(), "link.json")
+	if err := os.Symlink(a, link); err != nil {
+		t.Fatalf("creating link: %v", err)
+	}
+	unclean := filepath.Join(dir, "sub", "..", "node-a.json")
+
+	for _, output := range []string{a, unclean, link} {
+		code, stdout, stderr := runCommand("merge", "-o", output, a, b)
+
+		if code != exitUsage {
+			t.Errorf("-o %s: exit code %d, want %d; stderr %q", output, code, exitUsage, stderr)
+		}
+		if !strings.Contains(stderr, "it is also the input report") || stdout != "" {
+			t.Errorf("-o %s: stdout %q, stderr %q; want no output and an error naming the input",
+				output, stdout, stderr)
+		}
+	}
+	after, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatalf("reading input: %v", err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Errorf("input report changed, want it left as it was")
+	}
+}
+
+func TestMergeMergedWithInput(t *testing.T) {
+	dir := t.TempDir()
+	a := writeNodeReport(t, dir, "node-a", "42")
+	b := writeNodeReport(t, dir, "node-b", "42")
+	job := filepath.Join(dir, "job.json")
+	if code, _, stderr := runCommand("merge", "-o", job, a, b); code != exitOK {
+		t.Fatalf("first merge: exit code %d, stderr %q", code, stderr)
+	}
+
+	code, stdout, stderr := runCommand("merge", job, a)
+
+	if code != exitUsage || stdout != "" {
+		t.Errorf("exit code %d, stdout %q; want %d and no output", code, stdout, exitUsage)
+	}
+	want := a + ` (job "42"): host in more than one report: host "node-a" is also in ` + job
+	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "--force") {
+		t.Errorf("stderr:\n got %q\nwant it to contain %q and suggest --force", stderr, want)
+	}
+
+	code, stdout, stderr = runCommand("merge", "--force", job, a)
+
+	if code != exitOK {
+		t.Fatalf("with --force: exit code %d, stderr %q; want 0", code, stderr)
+	}
+	got := decodeReport(t, []byte(stdout))
+	found := false
+	for _, w := range got.Warnings {
+		found = found || strings.Contains(w, `both contain host "node-a"`)
+	}
+	if !found {
+		t.Errorf("warnings: got %q, want one about host node-a counted twice", got.Warnings)
 	}
 }
 

@@ -62,7 +62,8 @@ func newMergeFlagSet(opts *mergeFlags) *pflag.FlagSet {
 		"job `ID` of the merged report; reports with other job ids are merged under it "+
 			"(letters, digits, '.', '_', '-', at most 128 characters)")
 	flags.BoolVar(&opts.force, "force", false,
-		"merge reports whose job ids differ, keeping the first report's job id")
+		"merge reports whose job ids differ, keeping the first report's job id, and reports "+
+			"that share a host or component, with a warning that its energy is counted twice")
 	return flags
 }
 
@@ -80,6 +81,9 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 
 	paths := flags.Args()
 	if err := checkMergeArgs(paths, opts); err != nil {
+		return failMerge(stderr, exitUsage, err)
+	}
+	if err := checkOutputNotInput(opts.output, paths); err != nil {
 		return failMerge(stderr, exitUsage, err)
 	}
 	reports, err := readReports(paths)
@@ -121,6 +125,37 @@ func checkMergeArgs(paths []string, opts mergeFlags) error {
 	return nil
 }
 
+// checkOutputNotInput rejects an output file that is also an input, because
+// writing it would replace a report before, or instead of, merging it. Paths
+// are compared cleaned and absolute, and by file identity when the output
+// exists, which also catches links and other names for the same file.
+func checkOutputNotInput(output string, inputs []string) error {
+	if output == "" {
+		return nil
+	}
+	outAbs, err := filepath.Abs(output)
+	if err != nil {
+		return fmt.Errorf("invalid -o/--output %s: %w", output, err)
+	}
+	outInfo, statErr := os.Stat(output)
+	for _, input := range inputs {
+		same := false
+		if inAbs, err := filepath.Abs(input); err == nil && inAbs == outAbs {
+			same = true
+		}
+		if statErr == nil {
+			if inInfo, err := os.Stat(input); err == nil && os.SameFile(outInfo, inInfo) {
+				same = true
+			}
+		}
+		if same {
+			return fmt.Errorf("invalid -o/--output %s: it is also the input report %s; "+
+				"write the merged report to a new file", output, input)
+		}
+	}
+	return nil
+}
+
 // withHint adds what to do next to the errors that Merge returns.
 func withHint(err error) error {
 	switch {
@@ -132,6 +167,12 @@ func withHint(err error) error {
 		return fmt.Errorf("%w; check that the file is a report.json from carbon-run or carbon-agent", err)
 	case errors.Is(err, report.ErrDuplicateReport):
 		return fmt.Errorf("%w; pass each report once", err)
+	case errors.Is(err, report.ErrDuplicateHost):
+		return fmt.Errorf("%w; pass each node's report once (not a merged report together "+
+			"with its inputs), or set --force to merge anyway", err)
+	case errors.Is(err, report.ErrInvalidReport):
+		return fmt.Errorf("%w; check that the file is a report.json from carbon-run or "+
+			"carbon-agent", err)
 	}
 	return err
 }
