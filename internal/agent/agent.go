@@ -21,10 +21,12 @@ import (
 	"github.com/carbonrun/carbonrun/sampler"
 )
 
-// Defaults for the zero values of Options.
+// Defaults for the zero values of Options. Starts and ends are checkpointed
+// at once; the periodic checkpoint only saves counters, so a crash loses at
+// most DefaultCheckpointInterval of energy, the same bound as carbon-run's.
 const (
 	DefaultInterval           = time.Second
-	DefaultCheckpointInterval = 5 * time.Second
+	DefaultCheckpointInterval = 30 * time.Second
 	DefaultJobRetention       = 5 * time.Minute
 	DefaultMaxOpenJobs        = 4096
 	DefaultMaxEndedJobs       = 4096

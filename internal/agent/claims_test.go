@@ -138,7 +138,7 @@ func TestSharedProcessesWarned(t *testing.T) {
 
 // fakeProcfs is a procfs tree with /proc/stat and /proc/<pid>/stat files.
 type fakeProcfs struct {
-	t    *testing.T
+	t    testing.TB
 	root string
 }
 

@@ -32,16 +32,24 @@ type SystemCPU struct {
 }
 
 // TreeCPUTime returns the CPU time used so far by pids and their live
-// descendants, reaped children included.
+// descendants, reaped children included. It reads the whole process table;
+// a round with several process jobs reads it once for all of them through
+// readProcessTable instead.
 func (c SystemCPU) TreeCPUTime(pids []int) (time.Duration, error) {
-	members, err := ProcFS{Root: c.ProcfsRoot}.TreePIDs(pids)
-	if err != nil {
+	var table procTable
+	if err := c.readProcessTable(&table); err != nil {
 		return 0, err
 	}
-	if len(members) == 0 {
-		return 0, fmt.Errorf("process tree of pids %v: no process left", pids)
+	return table.treeCPUTime(pids)
+}
+
+// readProcessTable replaces dst with the processes of ProcfsRoot.
+func (c SystemCPU) readProcessTable(dst *procTable) error {
+	root := c.ProcfsRoot
+	if root == "" {
+		root = cpu.DefaultProcfsRoot
 	}
-	return cpu.TreeCPUTime(c.ProcfsRoot, members)
+	return dst.read(root)
 }
 
 // CgroupCPUTime returns the CPU time of a cgroup: usage_usec of cpu.stat
@@ -69,11 +77,6 @@ func (c SystemCPU) MachineCPUTime() (time.Duration, error) {
 	return busy, err
 }
 
-// procStat is the part of /proc/<pid>/stat that process discovery uses.
-type procStat struct {
-	ppid int
-}
-
 // Exists reports whether a process with this PID exists.
 func (p ProcFS) Exists(pid int) bool {
 	if pid <= 0 {
@@ -87,11 +90,11 @@ func (p ProcFS) Exists(pid int) bool {
 // that no longer exist are left out; the error is non-nil only when the
 // process list cannot be read at all.
 func (p ProcFS) TreePIDs(pids []int) ([]int, error) {
-	stats, err := p.readAll()
-	if err != nil {
+	var table procTable
+	if err := table.read(p.Root); err != nil {
 		return nil, err
 	}
-	return descendants(stats, pids), nil
+	return table.treePIDs(pids, nil), nil
 }
 
 // CgroupPIDs returns the PIDs listed in the cgroup's cgroup.procs file.
@@ -108,77 +111,4 @@ func (p ProcFS) CgroupPIDs(cgroupDir string) ([]int, error) {
 		}
 	}
 	return pids, nil
-}
-
-// readAll reads the stat file of every process. Processes that exit while
-// the directory is listed are skipped.
-func (p ProcFS) readAll() (map[int]procStat, error) {
-	entries, err := os.ReadDir(p.Root)
-	if err != nil {
-		return nil, fmt.Errorf("listing processes in %s: %w", p.Root, err)
-	}
-	stats := make(map[int]procStat, len(entries))
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid <= 0 {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(p.Root, e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		if st, ok := parseProcStat(data); ok {
-			stats[pid] = st
-		}
-	}
-	return stats, nil
-}
-
-// parseProcStat parses the parent PID from /proc/<pid>/stat. The command
-// name in field 2 may contain spaces and parentheses, so fields are counted
-// from the last ')'.
-func parseProcStat(data []byte) (procStat, bool) {
-	end := bytes.LastIndexByte(data, ')')
-	if end < 0 {
-		return procStat{}, false
-	}
-	// After ")": state (field 3), then ppid (field 4).
-	fields := bytes.Fields(data[end+1:])
-	if len(fields) < 2 {
-		return procStat{}, false
-	}
-	ppid, err := strconv.Atoi(string(fields[1]))
-	if err != nil {
-		return procStat{}, false
-	}
-	return procStat{ppid: ppid}, true
-}
-
-// descendants returns the roots that exist in stats and every process below
-// them, each once.
-func descendants(stats map[int]procStat, roots []int) []int {
-	children := make(map[int][]int, len(stats))
-	for pid, st := range stats {
-		children[st.ppid] = append(children[st.ppid], pid)
-	}
-	seen := make(map[int]bool, len(roots))
-	var out, queue []int
-	for _, pid := range roots {
-		if _, ok := stats[pid]; ok && !seen[pid] {
-			seen[pid] = true
-			queue = append(queue, pid)
-		}
-	}
-	for len(queue) > 0 {
-		pid := queue[0]
-		queue = queue[1:]
-		out = append(out, pid)
-		for _, c := range children[pid] {
-			if !seen[c] {
-				seen[c] = true
-				queue = append(queue, c)
-			}
-		}
-	}
-	return out
 }

@@ -4,6 +4,7 @@
 package agent
 
 import (
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -30,6 +31,20 @@ type roundScratch struct {
 	split     []gpuSplit
 	// cpuShares holds each open job's CPU share, aligned with openOrder.
 	cpuShares []float64
+	// procs is this round's process table, valid when procsRead is set.
+	// procsErr is the error of this round's read, if any.
+	procs     procTable
+	procsRead bool
+	procsErr  error
+}
+
+// processTableReader is a CPUTimer that can read every process's CPU time
+// in one pass. With one, a round reads the process table once and takes
+// every process job's tree CPU time from it, in place of one TreeCPUTime
+// call per job, each of which would scan every process. SystemCPU
+// implements it.
+type processTableReader interface {
+	readProcessTable(dst *procTable) error
 }
 
 func newRoundScratch(components int) roundScratch {
@@ -73,6 +88,7 @@ func (a *Agent) round(now time.Time) {
 func (a *Agent) readCPUShares() {
 	shares := a.scratch.cpuShares[:0]
 	machineDelta, machineOK := a.machineCPUDelta()
+	a.readProcessTable()
 	var sum float64
 	for _, j := range a.openOrder {
 		delta, ok := a.readJobCPU(j)
@@ -110,6 +126,24 @@ func (a *Agent) machineCPUDelta() (time.Duration, bool) {
 	return delta, ok
 }
 
+// readProcessTable reads this round's process table when the CPU timer is
+// a processTableReader and an open process job needs its CPU time. Rounds
+// without such a job read no process at all.
+func (a *Agent) readProcessTable() {
+	s := &a.scratch
+	s.procsRead, s.procsErr = false, nil
+	reader, ok := a.opts.CPU.(processTableReader)
+	if !ok || !slices.ContainsFunc(a.openOrder, isProcessJob) {
+		return
+	}
+	s.procsErr = reader.readProcessTable(&s.procs)
+	s.procsRead = s.procsErr == nil
+}
+
+func isProcessJob(j *job) bool {
+	return j.mode == TrackingProcess && j.cpuTracked
+}
+
 // readJobCPU reads j's CPU time and returns the increase since the previous
 // read. ok is false for the first read, after a failed read and for jobs
 // without processes.
@@ -119,10 +153,15 @@ func (a *Agent) readJobCPU(j *job) (delta time.Duration, ok bool) {
 	}
 	var cpu time.Duration
 	var err error
-	if j.mode == TrackingProcess {
-		cpu, err = a.opts.CPU.TreeCPUTime(j.spec.PIDs)
-	} else {
+	switch {
+	case j.mode != TrackingProcess:
 		cpu, err = a.opts.CPU.CgroupCPUTime(j.cgroupDir)
+	case a.scratch.procsErr != nil:
+		err = a.scratch.procsErr
+	case a.scratch.procsRead:
+		cpu, err = a.scratch.procs.treeCPUTime(j.spec.PIDs)
+	default:
+		cpu, err = a.opts.CPU.TreeCPUTime(j.spec.PIDs)
 	}
 	if err != nil {
 		// Expected when the job's processes have exited before its end.
