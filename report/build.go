@@ -114,9 +114,22 @@ func pueSource(site grid.Site) string {
 // siteSources lists the provenance of the grid intensity and the PUE.
 func siteSources(site grid.Site) []DataSource {
 	return []DataSource{
-		{What: "grid carbon intensity",
-			Value:  strconv.FormatFloat(float64(site.Intensity), 'g', 6, 64) + " gCO2e/kWh (" + site.IntensitySource + ")",
-			Source: site.Region.Source, Year: site.Region.Year},
+		intensitySource(site),
 		{What: "PUE", Value: strconv.FormatFloat(site.PUE, 'g', 4, 64), Source: pueSource(site), Year: site.PUEYear},
 	}
+}
+
+// intensitySource is the provenance row of the grid intensity. An override
+// or a live value is not credited to the table that was not used.
+func intensitySource(site grid.Site) DataSource {
+	d := DataSource{What: "grid carbon intensity",
+		Value:  strconv.FormatFloat(float64(site.Intensity), 'g', 6, 64) + " gCO2e/kWh (" + site.IntensitySource + ")",
+		Source: site.Region.Source, Year: site.Region.Year}
+	switch site.IntensitySource {
+	case "override":
+		d.Source, d.Year = "--carbon-intensity, given by the user", 0
+	case "api":
+		d.Source, d.Year = "grid intensity API, live value", 0
+	}
+	return d
 }

@@ -129,9 +129,8 @@ func (r *Report) summaryRows() []htmlRow {
 		kwh(r.ITEnergyKWh), kwh(r.MeasuredEnergyKWh), kwh(r.EstimatedEnergyKWh)))
 	add("PUE", fmt.Sprintf("%.2f (%s)", r.PUE, r.PUESource))
 	add("Facility energy", kwh(r.FacilityEnergyKWh)+" kWh")
-	source := strings.TrimSpace(r.Region.Source + " " + year(r.Region.Year))
-	add("Grid intensity", fmt.Sprintf("%.1f gCO2e/kWh, %s (%s, %s)",
-		r.CarbonIntensityGPerKWh, r.regionLabel(), r.IntensitySource, source))
+	add("Grid intensity", fmt.Sprintf("%.1f gCO2e/kWh, %s (%s)",
+		r.CarbonIntensityGPerKWh, r.regionLabel(), r.IntensityCitation()))
 	add("Emissions", kg(r.EmissionsKg)+" kg CO2e")
 	if r.GPUScope != "" {
 		add("GPU scope", strings.TrimSpace(r.GPUScope+" "+r.GPUNote))

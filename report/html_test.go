@@ -125,7 +125,7 @@ func TestHTMLContents(t *testing.T) {
 		"0.07392 kg CO2e",
 		"1.1 kWh (measured 1, estimated 0.1)",
 		"1.20 (default for a cloud data centre)",
-		"56.0 gCO2e/kWh, France (FR) (table, Ember 2024)",
+		"56.0 gCO2e/kWh, France (FR) (Ember 2024)",
 		"<td>2024</td>",
 	}
 	for _, want := range wants {

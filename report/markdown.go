@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Markdown renders the report for people: a summary, a table of components
@@ -48,7 +49,7 @@ func (r *Report) Markdown() []byte {
 func (r *Report) writeSummary(b *bytes.Buffer) {
 	b.WriteString("| | |\n|---|---|\n")
 	if len(r.Command) > 0 {
-		fmt.Fprintf(b, "| Command | `%s` |\n", cell(ShellQuote(r.Command)))
+		fmt.Fprintf(b, "| Command | %s |\n", cell(codeSpan(ShellQuote(r.Command))))
 	}
 	fmt.Fprintf(b, "| Status | %s |\n", r.Status)
 	if r.ExitCode != nil {
@@ -64,9 +65,8 @@ func (r *Report) writeSummary(b *bytes.Buffer) {
 		kwh(r.ITEnergyKWh), kwh(r.MeasuredEnergyKWh), kwh(r.EstimatedEnergyKWh))
 	fmt.Fprintf(b, "| PUE | %.2f (%s) |\n", r.PUE, cell(r.PUESource))
 	fmt.Fprintf(b, "| Facility energy | %s kWh |\n", kwh(r.FacilityEnergyKWh))
-	fmt.Fprintf(b, "| Grid intensity | %.1f gCO2e/kWh, %s (%s, %s %s) |\n",
-		r.CarbonIntensityGPerKWh, cell(r.regionLabel()), r.IntensitySource,
-		cell(r.Region.Source), year(r.Region.Year))
+	fmt.Fprintf(b, "| Grid intensity | %.1f gCO2e/kWh, %s (%s) |\n",
+		r.CarbonIntensityGPerKWh, cell(r.regionLabel()), cell(r.IntensityCitation()))
 	fmt.Fprintf(b, "| Emissions | %s kg CO2e |\n", kg(r.EmissionsKg))
 	if r.GPUScope != "" {
 		scope := r.GPUScope
@@ -109,11 +109,30 @@ func (r *Report) Statement() string {
 	fmt.Fprintf(&s, ". %s. ", r.methodSummary())
 	fmt.Fprintf(&s, "With a PUE of %.2f (%s), the facility used %s. ",
 		r.PUE, r.PUESource, energyText(r.FacilityEnergyKWh))
-	fmt.Fprintf(&s, "At a grid carbon intensity of %.0f gCO2e/kWh for %s (%s %s), "+
+	fmt.Fprintf(&s, "At a grid carbon intensity of %.0f gCO2e/kWh for %s (%s), "+
 		"this corresponds to %s CO2e of operational emissions, as reported by %s %s.",
-		r.CarbonIntensityGPerKWh, r.regionLabel(), r.Region.Source, year(r.Region.Year),
+		r.CarbonIntensityGPerKWh, r.regionLabel(), r.IntensityCitation(),
 		massText(r.EmissionsKg), r.Tool.Name, r.Tool.Version)
 	return s.String()
+}
+
+// IntensityCitation says where the grid intensity comes from: the table's
+// source and year, or the user, a live API or several nodes when the
+// table's figure was not the one used.
+func (r *Report) IntensityCitation() string {
+	switch r.IntensitySource {
+	case "override":
+		return "given with --carbon-intensity"
+	case "api":
+		return "live value from the grid intensity API"
+	case "mixed":
+		return "average over nodes with different grids, see warnings"
+	}
+	text := strings.TrimSpace(r.Region.Source + " " + year(r.Region.Year))
+	if r.IntensitySource == "fallback" {
+		text += ", world average used because no region was given"
+	}
+	return text
 }
 
 // ModelCardYAML returns the co2_eq_emissions block of a Hugging Face model
@@ -262,15 +281,65 @@ func formatSeconds(s float64) string {
 }
 
 // ShellQuote joins a command line so that a POSIX shell would split it
-// back into the same arguments.
+// back into the same arguments. Arguments with control characters, such as
+// a newline, use bash's $'...' quoting so the line stays one line.
 func ShellQuote(args []string) string {
 	quoted := make([]string, len(args))
 	for i, a := range args {
-		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+		switch {
+		case a != "" && strings.Trim(a, safeShellChars) == "":
 			quoted[i] = a
-			continue
+		case strings.ContainsFunc(a, unicode.IsControl):
+			quoted[i] = ansiCQuote(a)
+		default:
+			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
-		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(quoted, " ")
+}
+
+// safeShellChars never need quoting in a POSIX shell word.
+const safeShellChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%"
+
+// ansiCQuote quotes s as $'...', escaping backslashes, quotes and control
+// characters.
+func ansiCQuote(s string) string {
+	var b strings.Builder
+	b.WriteString("$'")
+	for _, r := range s {
+		switch {
+		case r == '\\' || r == '\'':
+			b.WriteRune('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteString("'")
+	return b.String()
+}
+
+// codeSpan wraps s in a Markdown code span whose backtick fence is longer
+// than any run of backticks inside s, so the span cannot end early.
+func codeSpan(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if longest > 0 {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
 }

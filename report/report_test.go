@@ -176,3 +176,17 @@ func BenchmarkSamplesAdd(b *testing.B) {
 		_ = s.Add(time.Second, totals)
 	}
 }
+
+func TestOverrideIntensityNotCreditedToTable(t *testing.T) {
+	site := testSite(250, 1.3)
+	site.IntensitySource = "override"
+	r := Build(testRun(StatusCompleted), nil, time.Second, site)
+	if got := r.Statement(); !strings.Contains(got, "250 gCO2e/kWh for France (FR) (given with --carbon-intensity)") {
+		t.Errorf("statement = %q, want the intensity credited to --carbon-intensity", got)
+	}
+	for _, d := range r.DataSources {
+		if d.What == "grid carbon intensity" && d.Source == "test table" {
+			t.Errorf("data source %+v credits the table for a user-given intensity", d)
+		}
+	}
+}

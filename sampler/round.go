@@ -47,6 +47,8 @@ type Sampler struct {
 	started  bool
 	start    time.Time
 	last     time.Time
+	// longest is the longest round so far, the nominal interval in practice.
+	longest time.Duration
 }
 
 // New returns a Sampler over sources. share may be nil for machine mode.
@@ -78,6 +80,12 @@ func (s *Sampler) Sample(now time.Time) []Total {
 	}
 
 	fraction := s.cpuShare(now)
+	// A round much shorter than the others, such as the last one when the
+	// command exits just after a tick, divides a counter's coarse steps by
+	// a tiny time: its power is noise, so it does not set MaxPower.
+	round := now.Sub(s.last)
+	s.longest = max(s.longest, round)
+	countsForMax := round*2 >= s.longest
 	for i := range s.totals {
 		t := &s.totals[i]
 		delta := s.readings[i].Energy - s.previous[i]
@@ -95,7 +103,9 @@ func (s *Sampler) Sample(now time.Time) []Total {
 		t.Delta = delta * units.Joules(share)
 		t.Energy += t.Delta
 		t.Power = s.readings[i].Power * units.Watts(share)
-		t.MaxPower = max(t.MaxPower, t.Power)
+		if countsForMax {
+			t.MaxPower = max(t.MaxPower, t.Power)
+		}
 	}
 	s.last = now
 	return s.totals

@@ -19,6 +19,9 @@ type scriptedSource struct {
 	energy [][]units.Joules // per read, per component
 	reads  int
 	err    error
+	// powerPerRead, when set, gives the power of each read instead of the
+	// energy step, which assumes 1 s rounds.
+	powerPerRead []units.Watts
 }
 
 func (s *scriptedSource) Components() []Component { return s.comps }
@@ -32,6 +35,9 @@ func (s *scriptedSource) Read(now time.Time, dst []Reading) error {
 		prev := dst[i].Energy
 		dst[i].Energy = row[i]
 		dst[i].Power = units.Watts(row[i] - prev) // 1 s rounds in these tests
+		if s.powerPerRead != nil {
+			dst[i].Power = s.powerPerRead[min(s.reads, len(s.powerPerRead)-1)]
+		}
 	}
 	s.reads++
 	return nil
@@ -152,5 +158,27 @@ func BenchmarkSamplerRound(b *testing.B) {
 	for b.Loop() {
 		now = now.Add(time.Second)
 		s.Sample(now)
+	}
+}
+
+func TestShortLastRoundDoesNotSetMaxPower(t *testing.T) {
+	// 50 W for two 1 s rounds, then a 1 ms round whose counter step reads
+	// as 300 W.
+	src := &scriptedSource{
+		comps:  []Component{{Kind: KindCPU, Name: "package-0"}},
+		energy: [][]units.Joules{{0}, {50}, {100}, {100.3}},
+	}
+	src.powerPerRead = []units.Watts{0, 50, 50, 300}
+	s := New([]Source{src}, nil, nil)
+	t0 := time.Unix(0, 0)
+	s.Sample(t0)
+	s.Sample(t0.Add(time.Second))
+	s.Sample(t0.Add(2 * time.Second))
+	totals := s.Sample(t0.Add(2*time.Second + time.Millisecond))
+	if got := totals[0].MaxPower; got != 50 {
+		t.Errorf("max power = %v W, want 50 (the 1 ms round is left out)", got)
+	}
+	if got := totals[0].Energy; math.Abs(float64(got)-100.3) > 1e-9 {
+		t.Errorf("energy = %v J, want 100.3 (the short round still counts)", got)
 	}
 }

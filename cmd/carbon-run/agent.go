@@ -117,11 +117,6 @@ func runWithAgent(cfg *config, site grid.Site, log *zap.Logger, warn *sampler.Wa
 		fmt.Fprintf(os.Stderr, "carbon-run: %v\n", err)
 		return exitUsage
 	}
-	if cfg.trackingMode != "process" {
-		warn.Add("with --agent, the agent attributes CPU energy by the job's CPU time " +
-			"(process mode) and samples at its own --interval")
-	}
-
 	start := map[string]any{"id": id, "pids": []int{os.Getpid()}}
 	if gpus, ok := os.LookupEnv("CUDA_VISIBLE_DEVICES"); ok {
 		start["gpus"] = visibleGPUList(gpus)
@@ -160,6 +155,7 @@ func runWithAgent(cfg *config, site grid.Site, log *zap.Logger, warn *sampler.Wa
 	r.Command, r.ExitCode, r.ChildSignal = cfg.command, &exit, sigName
 	r.Status = finalStatus(c.stopRequested, sigName)
 	if explicitSite(cfg) {
+		addSiteWarnings(site, warn)
 		applySite(&r, site)
 	}
 	r.Warnings = append(r.Warnings, warn.List()...)

@@ -138,6 +138,10 @@ func envName(flag string) string {
 }
 
 func (c *config) validate(changed func(string) bool) error {
+	if !changed("checkpoint-interval") && c.checkpointInterval < c.interval {
+		// A long --interval alone should not trip the default checkpoint.
+		c.checkpointInterval = c.interval
+	}
 	switch {
 	case len(c.command) == 0:
 		return errors.New("no command given: put it after --, as in carbon-run -- python train.py")

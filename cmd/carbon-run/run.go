@@ -43,7 +43,7 @@ func run(args []string) int {
 	defer log.Sync() //nolint:errcheck // stderr sync fails on terminals
 	warn := sampler.NewWarnings(log)
 
-	site, err := resolveSite(cfg, warn)
+	site, err := resolveSite(cfg)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "carbon-run: %v\n", err)
 		return exitUsage
@@ -57,6 +57,7 @@ func run(args []string) int {
 	if cfg.agent != "" {
 		return runWithAgent(cfg, site, log, warn)
 	}
+	addSiteWarnings(site, warn)
 
 	job, err := newJob(cfg, site, log, warn)
 	if err != nil {
@@ -69,7 +70,7 @@ func run(args []string) int {
 
 // resolveSite turns --region, --carbon-intensity and --pue into the grid
 // intensity and PUE of the report.
-func resolveSite(cfg *config, warn *sampler.Warnings) (grid.Site, error) {
+func resolveSite(cfg *config) (grid.Site, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	site, err := grid.Resolve(ctx, grid.Options{
@@ -87,10 +88,15 @@ func resolveSite(cfg *config, warn *sampler.Warnings) (grid.Site, error) {
 	if err != nil {
 		return grid.Site{}, err
 	}
+	return site, nil
+}
+
+// addSiteWarnings records the site's warnings (world average used, PUE not
+// counted) for a report whose figures use that site.
+func addSiteWarnings(site grid.Site, warn *sampler.Warnings) {
 	for _, w := range site.Warnings {
 		warn.Add(w)
 	}
-	return site, nil
 }
 
 // reportDir picks <report-dir>/<job-id>, adding a numeric suffix (.2, .3,

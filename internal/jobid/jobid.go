@@ -52,7 +52,7 @@ func Sanitize(id string) string {
 	if len(s) > MaxLength {
 		s = s[:MaxLength]
 	}
-	if strings.Trim(s, "_") == "" {
+	if s == "" {
 		return "job"
 	}
 	return s
@@ -60,13 +60,14 @@ func Sanitize(id string) string {
 
 // Default returns the id of a run without --job-id: the Slurm job id (with
 // the step id when present) if slurmJobID is set, else a UTC time stamp with
-// the process id, unique on one host.
+// the process id, unique on one host. A Slurm id is returned as given, so
+// that a caller can tell when Sanitize changes it.
 func Default(slurmJobID, slurmStepID string, now time.Time, pid int) string {
 	if slurmJobID != "" {
 		if slurmStepID != "" {
-			return Sanitize(slurmJobID + "." + slurmStepID)
+			return slurmJobID + "." + slurmStepID
 		}
-		return Sanitize(slurmJobID)
+		return slurmJobID
 	}
 	return fmt.Sprintf("%s-%d", now.UTC().Format("20060102T150405Z"), pid)
 }

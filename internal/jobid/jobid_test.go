@@ -18,7 +18,8 @@ func TestSanitize(t *testing.T) {
 		{"a/b", "a_b"},
 		{"run 1", "run_1"},
 		{"", "job"},
-		{"///", "job"},
+		{"///", "___"},
+		{"日本", "__"},
 		{strings.Repeat("x", 300), strings.Repeat("x", MaxLength)},
 	}
 	for _, tc := range tests {
