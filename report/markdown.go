@@ -101,8 +101,12 @@ func (r *Report) writeComponents(b *bytes.Buffer) {
 // obtained, the PUE and grid intensity with their sources, and the emissions.
 func (r *Report) Statement() string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "The run used %s of electricity at the machine (IT energy) over %s",
-		energyText(r.ITEnergyKWh), formatSeconds(r.DurationSeconds))
+	scope := "at the machine"
+	if r.TrackingMode == "process" {
+		scope = "at the machine, counting the command's CPU-time share of the host's CPU and memory"
+	}
+	fmt.Fprintf(&s, "The run used %s of electricity %s (IT energy) over %s",
+		energyText(r.ITEnergyKWh), scope, formatSeconds(r.DurationSeconds))
 	if hw := r.hardwareSummary(); hw != "" {
 		fmt.Fprintf(&s, " on %s", hw)
 	}

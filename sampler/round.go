@@ -12,7 +12,8 @@ import (
 )
 
 // Share is the fraction of the machine's CPU time that the tracked processes
-// used since the previous call, for --tracking-mode process.
+// used since the previous call, for --tracking-mode process. It scales the
+// CPU, DRAM and RAM components; GPUs are the run's whole.
 type Share interface {
 	// CPUShare returns a fraction in [0, 1] for the interval ending at now.
 	CPUShare(now time.Time) (float64, error)
@@ -95,8 +96,10 @@ func (s *Sampler) Sample(now time.Time) []Total {
 		}
 		s.previous[i] = s.readings[i].Energy
 
+		// GPUs belong to the run whole; the host's CPU and memory are
+		// shared with other processes, so they follow the CPU-time share.
 		share := 1.0
-		if t.Kind == KindCPU {
+		if t.Kind != KindGPU {
 			share = fraction
 		}
 		t.MachineEnergy += delta

@@ -80,7 +80,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.jobID, "job-id", "", "job id, the report's directory name (default: "+
 		"SLURM_JOB_ID, else a UTC time stamp and process id); unsafe characters become '_'")
 	fs.StringVar(&c.trackingMode, "tracking-mode", "machine", "machine: all CPU energy of the host; "+
-		"process: CPU energy shared by the command's CPU time")
+		"process: CPU and memory energy shared by the command's CPU time")
 	fs.StringVar(&c.sysfs, "sysfs", "/sys", "sysfs mount point, for the powercap RAPL counters")
 	fs.StringVar(&c.procfs, "procfs", "/proc", "procfs mount point, for CPU times and the CPU model")
 	fs.Float64Var(&c.cpuTDPWatts, "cpu-tdp", 0, "CPU package TDP in watts for the utilisation x TDP "+
