@@ -75,9 +75,10 @@ func parseConfig(args []string, env func(string) (string, bool), stderr io.Write
 	fs.Float64Var(&cfg.pue, "pue", 0,
 		"facility power usage effectiveness, from 1 to 10 (default: the cloud provider's published PUE, else 1)")
 	fs.StringVar(&cfg.reportDir, "report-dir", "/var/lib/carbonrun/reports",
-		"directory that receives <job-id>/report.json for every ended job")
+		"directory that receives <job-id>/report.json for every ended job, and for every open job at "+
+			"shutdown; a job id whose directory holds an earlier job's report gets <job-id>.2, .3, ...")
 	fs.StringVar(&cfg.stateDir, "state-dir", "/var/lib/carbonrun/state",
-		"directory of the checkpoint that lets open jobs survive an agent restart")
+		"directory of the checkpoint that keeps open jobs open across an agent restart")
 	fs.StringVar(&cfg.logFormat, "log-format", "console", "log format: console or json")
 	fs.DurationVar(&cfg.jobRetention, "job-retention", agent.DefaultJobRetention,
 		"how long an ended job's metrics series and id are kept")

@@ -77,7 +77,8 @@ func run(args []string, env func(string) (string, bool), stdout, stderr io.Write
 }
 
 // serve opens the sources and the listener, runs until ctx is done, then
-// stops the API and ends the open jobs.
+// stops the API, writes the open jobs' reports and checkpoints them, so
+// that an agent restarted on the same --state-dir resumes them.
 func serve(ctx context.Context, cfg config, site grid.Site, log *zap.Logger) error {
 	warn := sampler.NewWarnings(log)
 	node := machine.Open(machine.Options{SysfsRoot: cfg.sysfs, ProcfsRoot: cfg.procfs, Env: noEnv,

@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -137,32 +138,58 @@ func TestUnsupportedLogFormat(t *testing.T) {
 	assert.Contains(t, errOut.String(), "use console or json")
 }
 
-// TestServeAndShutdown runs the daemon on a Unix socket over an empty sysfs
-// (no RAPL), opens a job, and stops it with SIGTERM.
-func TestServeAndShutdown(t *testing.T) {
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "agent.sock")
-	reports := filepath.Join(dir, "reports")
-	args := []string{"--listen", "unix:" + sock, "--sysfs", t.TempDir(), "--report-dir", reports,
-		"--state-dir", filepath.Join(dir, "state"), "--region", "FR", "--interval", "50ms", "--log-format", "json"}
-	done := make(chan int, 1)
-	var logs bytes.Buffer
-	go func() { done <- run(args, envOf(nil), io.Discard, &syncWriter{buf: &logs}) }()
+// daemon is a carbon-agent run inside the test process, on a Unix socket.
+type daemon struct {
+	client *http.Client
+	done   chan int
+	logs   *bytes.Buffer
+}
 
-	client := &http.Client{Transport: &http.Transport{
+// startDaemon runs the agent with args and waits until /healthz returns 200.
+func startDaemon(t *testing.T, sock string, args []string) *daemon {
+	t.Helper()
+	d := &daemon{done: make(chan int, 1), logs: &bytes.Buffer{}}
+	go func() { d.done <- run(args, envOf(nil), io.Discard, &syncWriter{buf: d.logs}) }()
+	d.client = &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 		},
 	}}
-	defer client.CloseIdleConnections()
+	t.Cleanup(d.client.CloseIdleConnections)
 	require.Eventually(t, func() bool {
-		resp, err := client.Get("http://agent/healthz")
+		resp, err := d.client.Get("http://agent/healthz")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	}, 10*time.Second, 20*time.Millisecond, "agent answers /healthz")
+	return d
+}
+
+// stop sends SIGTERM, as systemd does, and waits for a clean exit.
+func (d *daemon) stop(t *testing.T) {
+	t.Helper()
+	d.client.CloseIdleConnections()
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	select {
+	case code := <-d.done:
+		assert.Equal(t, 0, code, "exit code; logs:\n%s", d.logs.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent did not stop within 10 s of SIGTERM")
+	}
+}
+
+// TestServeAndShutdown runs the daemon on a Unix socket over an empty sysfs
+// (no RAPL), opens a job, stops the daemon with SIGTERM, and ends the job
+// on a restarted daemon, as a Slurm epilog after `systemctl restart` does.
+func TestServeAndShutdown(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "agent.sock")
+	reports := filepath.Join(dir, "reports")
+	args := []string{"--listen", "unix:" + sock, "--sysfs", t.TempDir(), "--report-dir", reports,
+		"--state-dir", filepath.Join(dir, "state"), "--region", "FR", "--interval", "50ms", "--log-format", "json"}
+	d := startDaemon(t, sock, args)
 
 	// The agent runs inside the test process, which it rejects as a job
 	// process, so the job is a child process.
@@ -172,13 +199,13 @@ func TestServeAndShutdown(t *testing.T) {
 		_ = child.Process.Kill()
 		_ = child.Wait()
 	})
-	resp, err := client.Post("http://agent/v1/jobs", "application/json",
+	resp, err := d.client.Post("http://agent/v1/jobs", "application/json",
 		strings.NewReader(`{"id":"smoke","pids":[`+strconv.Itoa(child.Process.Pid)+`]}`))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
 
-	resp, err = client.Get("http://agent/metrics")
+	resp, err = d.client.Get("http://agent/metrics")
 	require.NoError(t, err)
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -187,19 +214,34 @@ func TestServeAndShutdown(t *testing.T) {
 	assert.Contains(t, string(body), `carbonrun_grid_intensity_grams_per_kwh{region="FR"}`)
 	assert.Contains(t, string(body), "carbonrun_cpu_energy_joules_total")
 
-	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
-	select {
-	case code := <-done:
-		assert.Equal(t, 0, code, "exit code; logs:\n%s", logs.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("agent did not stop within 10 s of SIGTERM")
-	}
-	data, err := os.ReadFile(filepath.Join(reports, "smoke", "report.json"))
+	d.stop(t)
+	path := filepath.Join(reports, "smoke", "report.json")
+	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `"status": "ended_by_shutdown"`)
 
 	// FR has no cloud provider PUE, so the site resolves with a PUE warning.
-	assert.Equal(t, 1, warnLines(logs.String(), "PUE unknown"), "the PUE warning is logged once; logs:\n%s", logs.String())
+	assert.Equal(t, 1, warnLines(d.logs.String(), "PUE unknown"), "the PUE warning is logged once; logs:\n%s",
+		d.logs.String())
+
+	restarted := startDaemon(t, sock, args)
+	resp, err = restarted.client.Post("http://agent/v1/jobs/smoke/end", "application/json", nil)
+	require.NoError(t, err)
+	body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "end on the restarted agent: %s", body)
+	var ended struct {
+		Status    string `json:"status"`
+		ReportDir string `json:"report_dir"`
+	}
+	require.NoError(t, json.Unmarshal(body, &ended))
+	assert.Equal(t, "ended", ended.Status, "status in the end response")
+	assert.Equal(t, filepath.Dir(path), ended.ReportDir, "report directory in the end response")
+	data, err = os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"status": "ended"`, "the end rewrites the shutdown report")
+	restarted.stop(t)
 }
 
 // warnLines counts the Warn-level JSON log lines that contain text.

@@ -91,7 +91,8 @@ if [ "$curl_exit" -ne 0 ]; then
 fi
 if [ "$status" != 200 ]; then
 	# 404 means the agent never saw the job: the prolog did not run on this
-	# node, or the agent lost the job when it restarted.
+	# node, or the agent's state directory was lost. 503 means the agent is
+	# shutting down; a restarted agent resumes the job from its checkpoint.
 	log "job $job_id: carbon-agent returned HTTP $status, no report saved: $(head -c 500 "$response")"
 	exit 0
 fi

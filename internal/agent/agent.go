@@ -312,7 +312,8 @@ func (a *Agent) indexComponents() {
 }
 
 // Run samples every Interval until ctx is done. It takes one baseline round
-// first. Call Shutdown after Run returns to end the open jobs.
+// first. Call Shutdown after Run returns to report and checkpoint the open
+// jobs.
 func (a *Agent) Run(ctx context.Context) error {
 	ticks, stop := a.opts.NewTicker(a.opts.Interval)
 	defer stop()
@@ -361,10 +362,12 @@ func (a *Agent) Checkpoint() error {
 	return a.checkpointLocked(a.opts.Now())
 }
 
-// Shutdown takes a last round, ends every open job with status
-// ended_by_shutdown, writes their reports, checkpoints the now empty job
-// list and closes the sources. Job requests after Shutdown fail with
-// ErrShuttingDown.
+// Shutdown takes a last round, writes every open job's report with status
+// ended_by_shutdown, checkpoints the jobs and closes the sources. The jobs
+// stay open in the checkpoint: an agent restarted on the same StateDir
+// resumes them, and their end rewrites the same report with status ended.
+// The shutdown report keeps the energy measured so far if no agent comes
+// back. Job requests after Shutdown fail with ErrShuttingDown.
 func (a *Agent) Shutdown() error {
 	a.roundMu.Lock()
 	defer a.roundMu.Unlock()
@@ -379,9 +382,8 @@ func (a *Agent) Shutdown() error {
 	now := a.opts.Now()
 	a.round(now)
 	var errs []error
-	open := append([]*job(nil), a.openOrder...)
-	for _, j := range open {
-		a.endLocked(j, now, report.StatusShutdown)
+	for _, j := range a.openOrder {
+		a.writeShutdownReport(j, now)
 	}
 	if a.opts.StateDir != "" {
 		if err := a.checkpointLocked(now); err != nil {
@@ -391,6 +393,21 @@ func (a *Agent) Shutdown() error {
 	if err := a.sampler.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing energy sources: %w", err))
 	}
-	a.log.Info("agent stopped", zap.Int("jobs_ended", len(open)))
+	a.log.Info("agent stopped", zap.Int("jobs_open", len(a.openOrder)),
+		zap.Bool("jobs_checkpointed", a.opts.StateDir != ""))
 	return errors.Join(errs...)
+}
+
+// writeShutdownReport writes j's report as of now with status
+// ended_by_shutdown, and leaves j open. The caller holds roundMu.
+func (a *Agent) writeShutdownReport(j *job, now time.Time) {
+	rep := a.buildReport(j, now, report.StatusShutdown)
+	if a.opts.StateDir != "" {
+		rep.Warnings = append(rep.Warnings, "the agent shut down while the job was open: this report "+
+			"covers the job until then, and an agent restarted on the same state directory resumes "+
+			"the job and rewrites this report when the job ends")
+	}
+	path := a.writeReport(j, &rep)
+	a.log.Info("job report written at shutdown", zap.String("job_id", j.spec.ID),
+		zap.Float64("energy_joules", float64(sumJoules(j.energy))), zap.String("report_path", path))
 }

@@ -62,7 +62,7 @@ func (n *testNode) step(joules ...float64) {
 	n.src.Set(joules...)
 }
 
-func componentJoules(t *testing.T, rep report.Report, kind string, index int) float64 {
+func componentJoules(t *testing.T, rep FinalReport, kind string, index int) float64 {
 	t.Helper()
 	for _, c := range rep.Components {
 		if c.Kind == kind && c.Index == index {
@@ -283,7 +283,7 @@ func TestRestartResumesJob(t *testing.T) {
 		"warnings %q should mention the restart gap", rep.Warnings)
 }
 
-func TestShutdownEndsOpenJobs(t *testing.T) {
+func TestShutdownReportsOpenJobs(t *testing.T) {
 	dir := t.TempDir()
 	n := newTestNode(t, 1, func(o *Options) { o.ReportDir = dir; o.StateDir = t.TempDir() })
 	a := n.agent
@@ -296,6 +296,11 @@ func TestShutdownEndsOpenJobs(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(dir, "j.1", "report.json"))
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `"status": "ended_by_shutdown"`)
+	view, err := a.Job("j.1")
+	require.NoError(t, err)
+	assert.Equal(t, "open", view.Status, "the job stays open for a restarted agent")
+	_, err = a.End("j.1")
+	assert.ErrorIs(t, err, ErrShuttingDown, "the restarted agent ends the job")
 	_, err = a.Start(JobSpec{ID: "late", GPUs: []string{"0"}})
 	assert.ErrorIs(t, err, ErrShuttingDown)
 }
@@ -452,7 +457,9 @@ func TestDaySoak_CR22(t *testing.T) {
 		}
 	}
 	heapEnd := heapInUse()
-	assert.Equal(t, goroutines, runtime.NumGoroutine(), "goroutine count")
+	// Goroutines that earlier tests left winding down may exit meanwhile,
+	// so only a rise is a leak.
+	assert.LessOrEqual(t, runtime.NumGoroutine(), goroutines, "goroutine count")
 	assert.Less(t, int64(heapEnd)-int64(heapStart), int64(5<<20),
 		"heap in use grows by less than 5 MiB over a day of rounds: %d B then %d B", heapStart, heapEnd)
 	rep, err := a.End("day")

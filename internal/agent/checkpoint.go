@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/carbonrun/carbonrun/report"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/carbonrun/carbonrun/internal/units"
+	"github.com/carbonrun/carbonrun/report"
 	"github.com/carbonrun/carbonrun/sampler"
 )
 
@@ -57,7 +57,11 @@ type checkpointedJob struct {
 	MaxPowerWatts []units.Watts  `json:"max_power_watts"`
 	Rounds        int            `json:"rounds"`
 	CPUMissed     int            `json:"cpu_missed"`
+	CPUScaled     int            `json:"cpu_scaled,omitempty"`
 	Warnings      []string       `json:"warnings,omitempty"`
+	// ReportDir is the directory of the job's report, set once a report
+	// was written, such as at the shutdown before the restart.
+	ReportDir string `json:"report_dir,omitempty"`
 }
 
 func keyOf(c sampler.Component) componentKey {
@@ -85,7 +89,8 @@ func (a *Agent) checkpointLocked(now time.Time) error {
 			Spec: j.spec, Mode: j.mode, CgroupDir: j.cgroupDir, Start: j.start,
 			GPUs: j.gpus, GPURounds: j.gpuRounds,
 			EnergyJoules: j.energy, MachineJoules: j.machine, MaxPowerWatts: j.maxPower,
-			Rounds: j.rounds, CPUMissed: j.cpuMissed, Warnings: j.warnings,
+			Rounds: j.rounds, CPUMissed: j.cpuMissed, CPUScaled: j.cpuScaled, Warnings: j.warnings,
+			ReportDir: j.reportDir,
 		})
 	}
 	data, err := json.Marshal(cp)
@@ -160,7 +165,12 @@ func (a *Agent) resumeJob(saved checkpointedJob, remap []int, savedAt, restart t
 		cpuTracked: saved.Mode != TrackingGPU,
 		energy:     make([]units.Joules, n), machine: make([]units.Joules, n),
 		maxPower: make([]units.Watts, n), rounds: saved.Rounds, cpuMissed: saved.CPUMissed,
-		warnings: saved.Warnings,
+		cpuScaled: saved.CPUScaled, warnings: saved.Warnings, reportDir: saved.ReportDir,
+	}
+	if filepath.Dir(saved.ReportDir) != filepath.Clean(a.opts.ReportDir) {
+		// The agent restarted with another --report-dir: the job's report
+		// moves there, to a directory of its own.
+		j.reportDir = ""
 	}
 	restoreInto(j.energy, saved.EnergyJoules, remap)
 	restoreInto(j.machine, saved.MachineJoules, remap)

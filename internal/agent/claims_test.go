@@ -206,3 +206,109 @@ func TestProcessJobFollowsNewChildren(t *testing.T) {
 	assert.InDelta(t, want, componentJoules(t, rep, "cpu", 0), joulesTolerance,
 		"CPU joules of the processes started after the job")
 }
+
+// TestNestedClaimsSplitPerProcess registers one busy loop as three jobs,
+// one by its parent's PID and two by its own, next to an unrelated job on
+// a busy loop of its own. The shared loop's CPU time is split among its
+// three claimants, and the unrelated job keeps exactly its own share.
+func TestNestedClaimsSplitPerProcess(t *testing.T) {
+	procfs := fakeProcfs{t: t, root: t.TempDir()}
+	const parent, loop, innocent, other = 500, 501, 600, 700
+	procfs.setMachine(1000, 0)
+	procfs.setProcess(1, 0, 5000, 0)
+	procfs.setProcess(parent, 1, 10, 0)
+	procfs.setProcess(loop, parent, 20, 0)
+	procfs.setProcess(innocent, 1, 30, 0)
+	procfs.setProcess(other, 1, 40, 0)
+
+	src := NewFakeSource(0, CPUZone("package-0", 0))
+	clock := NewFakeClock()
+	a, err := New(Options{
+		Sources:    []sampler.Source{src},
+		CPU:        SystemCPU{ProcfsRoot: procfs.root},
+		ProcfsRoot: procfs.root,
+		Site:       TestSite,
+		Now:        clock.Now,
+	})
+	require.NoError(t, err)
+	a.Sample()
+	for _, spec := range []JobSpec{
+		{ID: "nestX", PIDs: []int{parent}},
+		{ID: "nestY", PIDs: []int{loop}},
+		{ID: "nestZ", PIDs: []int{loop}},
+		{ID: "innocent", PIDs: []int{innocent}},
+	} {
+		_, err := a.Start(spec)
+		require.NoError(t, err, "start %s", spec.ID)
+	}
+
+	// Over 6 s the machine is busy for 1300 ticks: 600 in the shared
+	// loop, 600 in the innocent loop and 100 in a process of no job.
+	const nodeJoules = 304.5
+	clock.Advance(6 * time.Second)
+	procfs.setMachine(2300, 0)
+	procfs.setProcess(loop, parent, 20+600, 0)
+	procfs.setProcess(innocent, 1, 30+600, 0)
+	procfs.setProcess(other, 1, 40+100, 0)
+	src.Set(nodeJoules)
+	a.Sample()
+
+	list := a.Jobs()
+	got := map[string]float64{}
+	var jobsTotal float64
+	for _, v := range list.Jobs {
+		got[v.ID] = v.TotalEnergyJoules
+		jobsTotal += v.TotalEnergyJoules
+	}
+	const tolerance = 1e-9
+	assert.InDelta(t, nodeJoules*600/1300, got["innocent"], tolerance, "innocent job: its own loop's share")
+	assert.InDelta(t, nodeJoules*600/1300, got["nestX"]+got["nestY"]+got["nestZ"], tolerance,
+		"the three claimants together: the shared loop's share")
+	for _, id := range []string{"nestX", "nestY", "nestZ"} {
+		assert.InDelta(t, nodeJoules*200/1300, got[id], tolerance, "claimant %s: a third of the loop", id)
+	}
+	assert.InDelta(t, nodeJoules*100/1300, list.Idle.TotalEnergyJoules, tolerance, "idle: the unclaimed process")
+	assert.InDelta(t, nodeJoules, jobsTotal+list.Idle.TotalEnergyJoules, tolerance, "node total = jobs + idle")
+
+	warnings := map[string]string{}
+	for _, id := range []string{"nestX", "nestY", "nestZ", "innocent"} {
+		rep, err := a.End(id)
+		require.NoError(t, err)
+		warnings[id] = strings.Join(rep.Warnings, "\n")
+	}
+	assert.Contains(t, warnings["nestX"], `processes 501 also belong to job "nestY"`)
+	assert.Contains(t, warnings["nestX"], "split equally among the jobs that claim them")
+	assert.Contains(t, warnings["nestZ"], `processes 501 also belong to job "nestX"`)
+	assert.NotContains(t, warnings["innocent"], "also belong to job", "the innocent job shares nothing")
+	assert.NotContains(t, warnings["innocent"], "scaled down", "no share was scaled")
+}
+
+// TestExitedSharedChildNotCountedTwice checks that a claimed child whose
+// parent reaps it adds only its CPU time since the last round, not the
+// time that was charged while it lived.
+func TestExitedSharedChildNotCountedTwice(t *testing.T) {
+	procfs := fakeProcfs{t: t, root: t.TempDir()}
+	const parent, child, grandchild = 500, 501, 502
+	procfs.setMachine(1000, 0)
+	procfs.setProcess(parent, 1, 0, 0)
+	procfs.setProcess(child, parent, 100, 0)
+	procfs.setProcess(grandchild, child, 100, 0)
+
+	var table procTable
+	require.NoError(t, table.read(procfs.root))
+	require.False(t, table.advance(), "the first advance only records")
+
+	// The grandchild uses 50 more ticks and is reaped by the child, which
+	// uses 20 more and is reaped by the parent: the parent's cutime now
+	// holds all 270 ticks of both, of which 200 were counted before.
+	require.NoError(t, os.RemoveAll(filepath.Join(procfs.root, strconv.Itoa(grandchild))))
+	require.NoError(t, os.RemoveAll(filepath.Join(procfs.root, strconv.Itoa(child))))
+	procfs.setProcess(parent, 1, 5, 270)
+	require.NoError(t, table.read(procfs.root))
+	require.True(t, table.advance(), "the second advance has deltas")
+
+	require.True(t, table.claim([]int{parent}))
+	ticks, ok := table.claimedTicks([]int{parent})
+	require.True(t, ok)
+	assert.InDelta(t, 5+50+20, ticks, 1e-12, "ticks since the previous advance")
+}

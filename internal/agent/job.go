@@ -4,6 +4,7 @@
 package agent
 
 import (
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,7 +76,19 @@ type JobView struct {
 	TotalEnergyJoules float64            `json:"total_energy_joules"`
 	// EmissionsGrams includes the PUE.
 	EmissionsGrams float64 `json:"emissions_grams"`
-	ReportPath     string  `json:"report_path,omitempty"`
+	// ReportPath is the job's report.json. An open job has one after the
+	// agent wrote a report at shutdown, which its end rewrites.
+	ReportPath string `json:"report_path,omitempty"`
+}
+
+// FinalReport is the report that ending a job returns, with the directory
+// it was written to.
+type FinalReport struct {
+	report.Report
+	// ReportDir is ReportDir/<id>, or ReportDir/<id>.2, <id>.3, ... when
+	// an earlier job with the same id left its report in <id>. It is empty
+	// when reports are not written or the write failed.
+	ReportDir string `json:"report_dir,omitempty"`
 }
 
 // JobList is the list of open jobs with the idle pseudo job.
@@ -101,8 +114,14 @@ type job struct {
 	cpuPrev   time.Duration
 	cpuPrevOK bool
 	cpuMissed int
+	// cpuScaled counts the rounds whose CPU shares were scaled down
+	// because the open jobs' CPU times added up to more than the machine's.
+	cpuScaled int
 	rounds    int
 	warnings  []string
+	// reportDir is the directory of the job's report, set by its first
+	// report write and reused by later ones; empty before.
+	reportDir string
 }
 
 // gpuRounds counts the rounds of one GPU by how its energy was split.
@@ -136,7 +155,7 @@ func (a *Agent) Start(spec JobSpec) (JobView, error) {
 	now := a.opts.Now()
 	a.round(now)
 	j.start = now
-	a.readJobCPU(j)
+	a.baselineCPU(j)
 	a.warnSharedProcesses(j)
 
 	a.mu.Lock()
@@ -315,27 +334,33 @@ func (a *Agent) isStopping() bool {
 }
 
 // End ends an open job and returns its final report, which is also written
-// to ReportDir/<id>/report.json. Ending a job twice fails with
-// ErrJobConflict while the id is retained, and with ErrJobNotFound after.
-func (a *Agent) End(id string) (report.Report, error) {
+// to report.json in the job's report directory (see FinalReport). Ending a
+// job twice fails with ErrJobConflict while the id is retained, and with
+// ErrJobNotFound after.
+func (a *Agent) End(id string) (FinalReport, error) {
 	if err := validateID(id); err != nil {
-		return report.Report{}, err
+		return FinalReport{}, err
 	}
 	a.roundMu.Lock()
 	defer a.roundMu.Unlock()
+	if a.isStopping() {
+		// Shutdown closed the sources and checkpointed the job as open.
+		return FinalReport{}, newRequestError(ErrShuttingDown,
+			"agent is shutting down: end job %q on the restarted agent, which resumes it", id)
+	}
 	j, ok := a.open[id]
 	if !ok {
 		if e, ended := a.ended[id]; ended {
-			return report.Report{}, newRequestError(ErrJobConflict,
+			return FinalReport{}, newRequestError(ErrJobConflict,
 				"job %q already ended at %s: its report was returned then%s",
 				id, e.view.EndTime.Format(time.RFC3339), reportHint(e.view.ReportPath))
 		}
-		return report.Report{}, newRequestError(ErrJobNotFound,
+		return FinalReport{}, newRequestError(ErrJobNotFound,
 			"job %q not found: list open jobs with GET /v1/jobs", id)
 	}
 	now := a.opts.Now()
 	a.round(now)
-	rep := a.endLocked(j, now, report.StatusEnded)
+	rep := a.endLocked(j, now)
 	// Without this checkpoint, a crash before the next periodic one would
 	// reopen the job that the API just reported as ended.
 	a.saveCheckpoint(now)
@@ -351,9 +376,9 @@ func reportHint(path string) string {
 
 // endLocked closes j after the round at now, writes its report and keeps
 // its final counters for JobRetention. The caller holds roundMu.
-func (a *Agent) endLocked(j *job, now time.Time, status report.Status) report.Report {
-	rep := a.buildReport(j, now, status)
-	path := a.writeReport(&rep)
+func (a *Agent) endLocked(j *job, now time.Time) FinalReport {
+	rep := a.buildReport(j, now, report.StatusEnded)
+	path := a.writeReport(j, &rep)
 
 	view := a.viewOpen(j, now)
 	view.Status, view.EndTime, view.ReportPath = "ended", now, path
@@ -368,9 +393,9 @@ func (a *Agent) endLocked(j *job, now time.Time, status report.Status) report.Re
 	a.pruneEnded(now)
 	a.mu.Unlock()
 
-	a.log.Info("job ended", zap.String("job_id", j.spec.ID), zap.String("status", string(status)),
+	a.log.Info("job ended", zap.String("job_id", j.spec.ID),
 		zap.Float64("energy_joules", float64(sumJoules(j.energy))), zap.String("report_path", path))
-	return rep
+	return FinalReport{Report: rep, ReportDir: reportDirOf(path)}
 }
 
 // pruneEnded drops ended jobs older than JobRetention, and the oldest ones
@@ -437,6 +462,9 @@ func (a *Agent) viewOpen(j *job, now time.Time) JobView {
 		PIDs:            j.spec.PIDs,
 		Cgroup:          j.cgroupDir,
 		SlurmJobID:      j.spec.SlurmJobID,
+	}
+	if j.reportDir != "" {
+		v.ReportPath = filepath.Join(j.reportDir, report.JSONFile)
 	}
 	for _, i := range j.gpus {
 		c := a.components[i]

@@ -16,10 +16,13 @@ import (
 const maxListedPIDs = 8
 
 // warnSharedProcesses adds a warning to j and to every open job that shares
-// processes with it, and logs each such pair once. A process in two jobs
-// counts in both jobs' CPU time, so its CPU energy is charged to both. The
-// job is still accepted, because a launcher may legitimately register a
-// parent and a child as separate jobs. The caller holds roundMu.
+// processes with it, and logs each such pair once. When both jobs are
+// process jobs read from the process table, each shared process's CPU
+// energy is split equally among the jobs that claim it. Otherwise the
+// shared process counts in both jobs' CPU time, and a round where the
+// jobs' times add up to more than the machine's scales every share down.
+// The job is still accepted, because a launcher may legitimately register
+// a parent and a child as separate jobs. The caller holds roundMu.
 func (a *Agent) warnSharedProcesses(j *job) {
 	if !j.cpuTracked || len(a.openOrder) == 0 {
 		return
@@ -40,10 +43,12 @@ func (a *Agent) warnSharedProcesses(j *job) {
 		if len(shared) == 0 {
 			continue
 		}
-		j.warnings = append(j.warnings, sharedWarning(other.spec.ID, shared))
-		other.warnings = append(other.warnings, sharedWarning(j.spec.ID, shared))
-		a.log.Warn("jobs share processes, so the CPU energy of those processes is charged to both",
-			zap.String("job_id", j.spec.ID), zap.String("other_job_id", other.spec.ID), zap.Ints("pids", shared))
+		split := a.splitsPerProcess(j) && a.splitsPerProcess(other)
+		j.warnings = append(j.warnings, sharedWarning(other.spec.ID, shared, split))
+		other.warnings = append(other.warnings, sharedWarning(j.spec.ID, shared, split))
+		a.log.Warn("jobs share processes, whose CPU energy is split between them",
+			zap.String("job_id", j.spec.ID), zap.String("other_job_id", other.spec.ID), zap.Ints("pids", shared),
+			zap.Bool("split_per_process", split))
 	}
 }
 
@@ -87,10 +92,18 @@ func sharedPIDs(set map[int]bool, pids []int) []int {
 }
 
 // sharedWarning is the report warning of a job that shares pids with the
-// job otherID.
-func sharedWarning(otherID string, pids []int) string {
-	return fmt.Sprintf("processes %s also belong to job %q, which was open at the same time, so their "+
-		"CPU energy is charged to both jobs: give each job only its own processes", formatPIDs(pids), otherID)
+// job otherID. split is true when the agent splits the shared processes'
+// CPU time per process.
+func sharedWarning(otherID string, pids []int, split bool) string {
+	const fix = "give each job only its own processes"
+	if split {
+		return fmt.Sprintf("processes %s also belong to job %q, which was open at the same time, so "+
+			"their CPU energy is split equally among the jobs that claim them: %s", formatPIDs(pids), otherID, fix)
+	}
+	return fmt.Sprintf("processes %s also belong to job %q, which was open at the same time. A cgroup's "+
+		"CPU time cannot be split per process, so their CPU time counts in both jobs, and in rounds where "+
+		"the jobs' CPU times add up to more than the machine's, every job's share is scaled down: %s",
+		formatPIDs(pids), otherID, fix)
 }
 
 // formatPIDs lists up to maxListedPIDs PIDs and counts the rest.

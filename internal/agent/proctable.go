@@ -19,13 +19,39 @@ const clockTick = time.Second / 100
 // procEntry is the part of one /proc/<pid>/stat line that the agent uses.
 type procEntry struct {
 	pid, ppid int
-	// cpuTicks is utime + stime + cutime + cstime: the CPU time of all the
-	// process's threads and of the children it reaped, in clock ticks.
-	cpuTicks uint64
+	// ownTicks is utime + stime, the CPU time of all the process's
+	// threads, and reapedTicks is cutime + cstime, the CPU time of the
+	// children it reaped, both in clock ticks.
+	ownTicks    uint64
+	reapedTicks uint64
 	// startTicks is the start time after boot, in clock ticks.
 	startTicks uint64
 	// walk is the number of the last tree walk that visited the entry.
 	walk uint64
+
+	// deltaTicks is the CPU time since the previous advance, valid after
+	// an advance that returned true.
+	deltaTicks uint64
+	// vanishedTicks is the CPU time, as of the previous advance, of the
+	// descendants that exited since. The process's reapedTicks include it
+	// once it reaps them, so advance takes it out of deltaTicks.
+	vanishedTicks uint64
+	// claims is the number of jobs whose tree contains the process, as
+	// counted by claim since the last read.
+	claims int
+}
+
+// cpuTicks returns the CPU time of the process and its reaped children.
+func (e *procEntry) cpuTicks() uint64 {
+	return e.ownTicks + e.reapedTicks
+}
+
+// procSample is a process's state at the previous advance.
+type procSample struct {
+	ppid        int
+	startTicks  uint64
+	ownTicks    uint64
+	reapedTicks uint64
 }
 
 // procTable is the process table at one moment, read in one pass over
@@ -40,6 +66,11 @@ type procTable struct {
 	position map[int]int
 	walk     uint64
 	members  []int
+
+	// previous holds every process at the previous advance, by PID, and
+	// hasPrevious is false until the first advance and after reset.
+	previous    map[int]procSample
+	hasPrevious bool
 
 	// statBuf and direntBuf are read buffers for the platform's scan.
 	statBuf   []byte
@@ -84,7 +115,7 @@ func (t *procTable) treeCPUTime(roots []int) (time.Duration, error) {
 	}
 	var ticks uint64
 	for _, i := range members {
-		ticks += t.byParent[i].cpuTicks
+		ticks += t.byParent[i].cpuTicks()
 	}
 	return time.Duration(ticks) * clockTick, nil
 }
@@ -171,8 +202,10 @@ func parseStatLine(data []byte) (procEntry, bool) {
 			e.ppid = int(v)
 		case statFieldStartTime:
 			e.startTicks = v
+		case statFieldUtime, statFieldStime:
+			e.ownTicks += v
 		default:
-			e.cpuTicks += v
+			e.reapedTicks += v
 		}
 	}
 	return e, true

@@ -26,7 +26,7 @@ func TestParseStatLine(t *testing.T) {
 		{
 			name: "command with spaces and parentheses",
 			line: "42 (a) b) (c) S 7 42 42 0 -1 4194304 0 0 0 0 11 22 33 44 20 0 1 0 555 0 0\n",
-			want: procEntry{ppid: 7, cpuTicks: 11 + 22 + 33 + 44, startTicks: 555},
+			want: procEntry{ppid: 7, ownTicks: 11 + 22, reapedTicks: 33 + 44, startTicks: 555},
 			ok:   true,
 		},
 		{

@@ -4,8 +4,12 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -99,24 +103,98 @@ func (a *Agent) reportWarnings(j *job) []string {
 		warnings = append(warnings, fmt.Sprintf("the job's CPU time was unreadable in %d of %d rounds "+
 			"(its processes may have exited); those rounds charge it no CPU energy", j.cpuMissed, j.rounds))
 	}
+	if j.cpuScaled > 0 {
+		warnings = append(warnings, fmt.Sprintf("in %d of %d rounds the open jobs' CPU times added up "+
+			"to more than the machine's busy CPU time, so every job's CPU share was scaled down in "+
+			"proportion. This happens when a job measured as a whole, such as a cgroup job, shares "+
+			"processes with another job, because its CPU time cannot be split per process",
+			j.cpuScaled, j.rounds))
+	}
 	return warnings
 }
 
-// writeReport writes rep to ReportDir/<job-id>/report.json and returns the
-// path, or "" when ReportDir is empty or the write failed. A failure is
-// logged and added to the report's warnings, so the report returned over
-// the API still explains why no file exists.
-func (a *Agent) writeReport(rep *report.Report) string {
+// writeReport writes rep to j's report directory and returns the path of
+// its report.json, or "" when ReportDir is empty or the write failed. The
+// first write picks the directory (see pickReportDir), and later writes of
+// the same job, such as its end after a report at shutdown, replace the
+// report there. A failure is logged and added to the report's warnings, so
+// the report returned over the API still explains why no file exists.
+func (a *Agent) writeReport(j *job, rep *report.Report) string {
 	if a.opts.ReportDir == "" {
 		return ""
 	}
-	// The job id was validated, so it is a single path element.
-	dir := filepath.Join(a.opts.ReportDir, rep.JobID)
+	dir, moved := j.reportDir, ""
+	if dir == "" {
+		var err error
+		if dir, err = a.pickReportDir(j); err != nil {
+			a.log.Error("choosing job report directory failed", zap.String("job_id", j.spec.ID),
+				zap.String("report_dir", a.opts.ReportDir), zap.Error(err))
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("writing the report failed: %v", err))
+			return ""
+		}
+		if filepath.Base(dir) != j.spec.ID {
+			moved = fmt.Sprintf("an earlier job with id %q left its report in %s, so this job's report "+
+				"is written to %s", j.spec.ID, filepath.Join(a.opts.ReportDir, j.spec.ID), dir)
+			rep.Warnings = append(rep.Warnings, moved)
+		}
+	}
 	if err := rep.Write(dir); err != nil {
 		a.log.Error("writing job report failed", zap.String("job_id", rep.JobID),
 			zap.String("report_dir", dir), zap.Error(err))
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("writing the report to %s failed: %v", dir, err))
 		return ""
 	}
+	if j.reportDir == "" {
+		j.reportDir = dir
+		if moved != "" {
+			// Later writes rebuild the report from j, so they keep saying why.
+			j.warnings = append(j.warnings, moved)
+			a.log.Warn("job id already has a report from an earlier job, writing to a new directory",
+				zap.String("job_id", j.spec.ID), zap.String("report_dir", dir))
+		}
+	}
 	return filepath.Join(dir, report.JSONFile)
+}
+
+// pickReportDir returns ReportDir/<id> for j's first report, or, when an
+// earlier job with the same id left a report.json there, the first of
+// <id>.2, <id>.3, ... that holds none, as carbon-run does. Directories of
+// other open jobs are skipped too, because their report may not be
+// written yet. Job ids are validated, so the name is one path element.
+func (a *Agent) pickReportDir(j *job) (string, error) {
+	for n := 1; ; n++ {
+		name := j.spec.ID
+		if n > 1 {
+			name = j.spec.ID + "." + strconv.Itoa(n)
+		}
+		dir := filepath.Join(a.opts.ReportDir, name)
+		if a.reportDirTaken(j, dir) {
+			continue
+		}
+		_, err := os.Stat(filepath.Join(dir, report.JSONFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			return dir, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("checking report directory %s: %w", dir, err)
+		}
+	}
+}
+
+// reportDirTaken reports whether an open job other than j writes to dir.
+func (a *Agent) reportDirTaken(j *job, dir string) bool {
+	for _, other := range a.openOrder {
+		if other != j && other.reportDir == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// reportDirOf returns the directory of a report.json path, or "" for "".
+func reportDirOf(path string) string {
+	if path == "" {
+		return ""
+	}
+	return filepath.Dir(path)
 }

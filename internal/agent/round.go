@@ -31,17 +31,20 @@ type roundScratch struct {
 	split     []gpuSplit
 	// cpuShares holds each open job's CPU share, aligned with openOrder.
 	cpuShares []float64
-	// procs is this round's process table, valid when procsRead is set.
-	// procsErr is the error of this round's read, if any.
-	procs     procTable
-	procsRead bool
-	procsErr  error
+	// procs is this round's process table, valid when procsRead is set,
+	// with per-process CPU deltas when procsDeltas is set too. procsErr is
+	// the error of this round's read, if any.
+	procs       procTable
+	procsRead   bool
+	procsDeltas bool
+	procsErr    error
 }
 
 // processTableReader is a CPUTimer that can read every process's CPU time
 // in one pass. With one, a round reads the process table once and takes
-// every process job's tree CPU time from it, in place of one TreeCPUTime
-// call per job, each of which would scan every process. SystemCPU
+// every process job's CPU time from it, process by process. One
+// TreeCPUTime call per job would scan every process each time, and would
+// count a process shared by several jobs in each of them. SystemCPU
 // implements it.
 type processTableReader interface {
 	readProcessTable(dst *procTable) error
@@ -81,30 +84,65 @@ func (a *Agent) round(now time.Time) {
 	a.lastRound, a.sampled = now, true
 }
 
+// cpuRead is the outcome of reading one job's CPU time in a round.
+type cpuRead int
+
+const (
+	cpuUntracked  cpuRead = iota // no CPU side, or no CPU time source
+	cpuBaseline                  // read, but nothing to compare with yet
+	cpuMeasured                  // read, with the increase since the last round
+	cpuUnreadable                // the read failed, or no process is left
+)
+
 // readCPUShares sets each open job's share of this round's CPU energy: its
-// CPU time over the machine's busy CPU time, clamped to [0, 1]. When the
-// shares add up to more than 1, because jobs overlap or CPU times are read
-// at slightly different moments, they are scaled down together.
+// CPU time over the machine's busy CPU time, clamped to [0, 1].
+//
+// Process jobs take their CPU time from the round's process table, one
+// process at a time. A process in the trees of several jobs has its time
+// split equally among them, so the process jobs' shares add up to at most
+// the time of all processes. Cgroup jobs, and process jobs of a CPU timer
+// without a process table, read a total per job, which counts a shared
+// process in every job. When the shares add up to more than 1, they are
+// scaled down together, and each job with a share counts the round in
+// cpuScaled if jobs that read a total took part.
 func (a *Agent) readCPUShares() {
 	shares := a.scratch.cpuShares[:0]
 	machineDelta, machineOK := a.machineCPUDelta()
 	a.readProcessTable()
+	a.claimProcesses()
+
 	var sum float64
+	var positive int
+	var totalsShared bool
 	for _, j := range a.openOrder {
-		delta, ok := a.readJobCPU(j)
+		seconds, read := a.readJobCPU(j)
 		share := 0.0
-		if ok && machineOK && machineDelta > 0 {
-			share = min(max(float64(delta)/float64(machineDelta), 0), 1)
+		if read == cpuMeasured && machineOK && machineDelta > 0 {
+			share = min(max(seconds/machineDelta.Seconds(), 0), 1)
 		}
-		if !ok && j.cpuTracked {
+		if read == cpuUnreadable {
 			j.cpuMissed++
+		}
+		if share > 0 {
+			positive++
+			totalsShared = totalsShared || !a.splitsPerProcess(j)
 		}
 		shares = append(shares, share)
 		sum += share
 	}
+
 	if sum > 1 {
 		for k := range shares {
 			shares[k] /= sum
+		}
+	}
+	// A lone job over 1 only shows that its time and the machine's were
+	// read at slightly different moments, which is no overlap.
+	if sum > 1 && totalsShared && positive > 1 {
+		for k, j := range a.openOrder {
+			if shares[k] > 0 {
+				j.cpuScaled++
+			}
 		}
 	}
 	a.scratch.cpuShares = shares
@@ -127,53 +165,132 @@ func (a *Agent) machineCPUDelta() (time.Duration, bool) {
 }
 
 // readProcessTable reads this round's process table when the CPU timer is
-// a processTableReader and an open process job needs its CPU time. Rounds
+// a processTableReader and an open process job needs its CPU time, and
+// sets each process's CPU time since the previous round's table. Rounds
 // without such a job read no process at all.
 func (a *Agent) readProcessTable() {
 	s := &a.scratch
-	s.procsRead, s.procsErr = false, nil
+	s.procsRead, s.procsDeltas, s.procsErr = false, false, nil
 	reader, ok := a.opts.CPU.(processTableReader)
 	if !ok || !slices.ContainsFunc(a.openOrder, isProcessJob) {
+		s.procs.reset()
 		return
 	}
 	s.procsErr = reader.readProcessTable(&s.procs)
-	s.procsRead = s.procsErr == nil
+	if s.procsErr != nil {
+		s.procs.reset()
+		return
+	}
+	s.procsRead = true
+	s.procsDeltas = s.procs.advance()
+}
+
+// claimProcesses counts, for every process of this round's table, the open
+// process jobs whose tree contains it.
+func (a *Agent) claimProcesses() {
+	if !a.scratch.procsRead {
+		return
+	}
+	for _, j := range a.openOrder {
+		if a.splitsPerProcess(j) {
+			a.scratch.procs.claim(j.spec.PIDs)
+		}
+	}
+}
+
+// baselineCPU reads j's CPU time at its start, so that its first round
+// charges only the time after it. The caller holds roundMu and has just
+// run a round.
+func (a *Agent) baselineCPU(j *job) {
+	if !a.splitsPerProcess(j) {
+		a.readJobCPU(j)
+		return
+	}
+	s := &a.scratch
+	if s.procsRead {
+		// The round read and recorded the table: the baseline is set.
+		return
+	}
+	reader := a.opts.CPU.(processTableReader)
+	if err := reader.readProcessTable(&s.procs); err != nil {
+		a.log.Debug("process table unreadable at job start", zap.String("job_id", j.spec.ID), zap.Error(err))
+		s.procs.reset()
+		return
+	}
+	s.procs.advance()
 }
 
 func isProcessJob(j *job) bool {
 	return j.mode == TrackingProcess && j.cpuTracked
 }
 
-// readJobCPU reads j's CPU time and returns the increase since the previous
-// read. ok is false for the first read, after a failed read and for jobs
-// without processes.
-func (a *Agent) readJobCPU(j *job) (delta time.Duration, ok bool) {
+// splitsPerProcess reports whether j's CPU time comes from the round's
+// process table, split per process among the jobs that claim it.
+func (a *Agent) splitsPerProcess(j *job) bool {
+	_, ok := a.opts.CPU.(processTableReader)
+	return ok && isProcessJob(j)
+}
+
+// readJobCPU returns j's CPU time since the previous round, in seconds,
+// and how the read went.
+func (a *Agent) readJobCPU(j *job) (float64, cpuRead) {
 	if !j.cpuTracked || a.opts.CPU == nil {
-		return 0, false
+		return 0, cpuUntracked
 	}
+	if a.splitsPerProcess(j) {
+		return a.readClaimedCPU(j)
+	}
+	return a.readTotalCPU(j)
+}
+
+// readClaimedCPU returns j's claimed share of the CPU time of the
+// processes in its trees, from this round's process table.
+func (a *Agent) readClaimedCPU(j *job) (float64, cpuRead) {
+	s := &a.scratch
+	if s.procsErr != nil {
+		a.log.Debug("job CPU time unreadable", zap.String("job_id", j.spec.ID), zap.Error(s.procsErr))
+		return 0, cpuUnreadable
+	}
+	if !s.procsRead {
+		return 0, cpuBaseline
+	}
+	ticks, ok := s.procs.claimedTicks(j.spec.PIDs)
+	if !ok {
+		// Expected when the job's processes have exited before its end.
+		a.log.Debug("job CPU time unreadable: no process of its trees is left",
+			zap.String("job_id", j.spec.ID), zap.Ints("pids", j.spec.PIDs))
+		return 0, cpuUnreadable
+	}
+	if !s.procsDeltas {
+		return 0, cpuBaseline
+	}
+	return ticks * clockTick.Seconds(), cpuMeasured
+}
+
+// readTotalCPU reads j's CPU time as one total, from its cgroup or from the
+// CPU timer's TreeCPUTime, and returns the increase since the previous
+// read. The first read after the job's start, a resume or a failed read
+// only sets the baseline.
+func (a *Agent) readTotalCPU(j *job) (float64, cpuRead) {
 	var cpu time.Duration
 	var err error
-	switch {
-	case j.mode != TrackingProcess:
-		cpu, err = a.opts.CPU.CgroupCPUTime(j.cgroupDir)
-	case a.scratch.procsErr != nil:
-		err = a.scratch.procsErr
-	case a.scratch.procsRead:
-		cpu, err = a.scratch.procs.treeCPUTime(j.spec.PIDs)
-	default:
+	if j.mode == TrackingProcess {
 		cpu, err = a.opts.CPU.TreeCPUTime(j.spec.PIDs)
+	} else {
+		cpu, err = a.opts.CPU.CgroupCPUTime(j.cgroupDir)
 	}
 	if err != nil {
 		// Expected when the job's processes have exited before its end.
 		a.log.Debug("job CPU time unreadable", zap.String("job_id", j.spec.ID), zap.Error(err))
 		j.cpuPrevOK = false
-		return 0, false
+		return 0, cpuUnreadable
 	}
+	read, delta := cpuBaseline, time.Duration(0)
 	if j.cpuPrevOK {
-		delta, ok = max(cpu-j.cpuPrev, 0), true
+		read, delta = cpuMeasured, max(cpu-j.cpuPrev, 0)
 	}
 	j.cpuPrev, j.cpuPrevOK = cpu, true
-	return delta, ok
+	return delta.Seconds(), read
 }
 
 // planGPUs lists the claimants of every GPU and, for GPUs claimed by more
