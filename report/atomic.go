@@ -13,6 +13,15 @@ import (
 // directory that is synced and renamed over path, so path holds either the
 // old or the new content, never a part.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := writeFileSynced(path, data, perm); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// writeFileSynced is WriteFileAtomic without the directory sync, for a
+// caller that writes several files and syncs their directory once.
+func writeFileSynced(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -38,7 +47,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("renaming %s to %s: %w", tmp.Name(), path, err)
 	}
-	return syncDir(dir)
+	return nil
 }
 
 // syncDir makes a rename in dir durable across a power loss.

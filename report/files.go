@@ -32,7 +32,7 @@ func (r *Report) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating report directory: %w", err)
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, MarkdownFile), r.Markdown(), 0o644); err != nil {
+	if err := writeFileSynced(filepath.Join(dir, MarkdownFile), r.Markdown(), 0o644); err != nil {
 		return err
 	}
 	data, err := r.JSON()

@@ -22,12 +22,20 @@ const HTMLFile = "report.html"
 // in it, including those inside the SVG charts.
 var htmlTemplate = template.Must(template.New("page").Parse(htmlPage))
 
+// PrepareHTML renders an empty report once and discards it. html/template
+// analyses the template's escaping contexts on its first execution, which
+// takes a few milliseconds; a caller that starts PrepareHTML in a goroutine
+// while a job runs keeps that cost out of the time between the job's exit
+// and the report.
+func PrepareHTML() {
+	_, _ = (&Report{}).HTML(nil)
+}
+
 // HTML renders the report as one self-contained page. The page contains the
 // summary, the components with their methods, a chart of power over time
 // per component drawn from series and a chart of energy by component. The
 // compute statement, the model-card block, warnings and data sources follow.
-// The page has no script
-// and loads nothing from elsewhere, so it also works offline and as an
+// The page has no script and loads nothing from elsewhere, so it also works offline and as an
 // email attachment. With no series, as for a merged report, one sentence
 // replaces the power chart. Series longer than MaxPlotPoints are
 // downsampled.

@@ -69,6 +69,7 @@ func (j *job) run() int {
 		j.discard()
 		return code
 	}
+	go report.PrepareHTML()
 	j.child = c
 	j.processShare = j.share()
 	j.sampler = sampler.New(j.machine.Sources, j.processShare, j.warn)
