@@ -209,7 +209,8 @@ func (e Estimate) checkFinite() error {
 }
 
 func siteSource(s Site) string {
-	if s.Region == "" {
+	// "unknown" is the site code when no region was given.
+	if s.Region == "" || s.Region == "unknown" {
 		return s.IntensitySource
 	}
 	return s.Region + ": " + s.IntensitySource

@@ -147,7 +147,7 @@ func resolveSite(region string, intensity, pue float64) (estimator.Site, []strin
 }
 
 func siteFromGrid(s grid.Site) estimator.Site {
-	source := s.IntensitySource
+	source := "given with --carbon-intensity"
 	if s.IntensitySource != grid.IntensityOverride {
 		source = fmt.Sprintf("%s (%s, %d)", s.IntensitySource, s.Region.Source, s.Region.Year)
 	}
