@@ -33,7 +33,8 @@ func (s *Source) openDomains(counted []*zone, open func(string) (File, error)) e
 		f, err := open(path)
 		switch {
 		case err == nil:
-			d := &domain{label: z.label, zone: z.id, path: path, file: f, src: z}
+			d := &domain{label: z.label, zone: z.id, path: path, file: f, src: z,
+				detail: "RAPL " + z.id + "/energy_uj"}
 			d.maxRangeMicrojoules = s.readMaxRange(open, z)
 			s.domains = append(s.domains, d)
 		case errors.Is(err, fs.ErrPermission):
@@ -80,17 +81,17 @@ func (s *Source) readMaxRange(open func(string) (File, error), z *zone) uint64 {
 	return 0
 }
 
-// permissionDenied records the one warning for unreadable energy_uj files
+// permissionDenied records the one warning for unreadable counter files
 // and returns Open's error. The error leaves the paths out, because the
 // warning already names them and the remedy.
 func (s *Source) permissionDenied(paths []string) error {
 	files := paths[0]
 	if len(paths) > 1 {
-		files += " and " + strconv.Itoa(len(paths)-1) + " other energy_uj files"
+		files += " and " + strconv.Itoa(len(paths)-1) + " other " + s.family.counterFiles
 	}
-	s.warn.Add(fmt.Sprintf("cannot read %s: permission denied; %s", files, permissionRemedy),
+	s.warn.Add(fmt.Sprintf("cannot read %s: permission denied; %s", files, s.family.remedy),
 		zap.Strings("paths", paths))
-	return fmt.Errorf("RAPL counters are not readable (permission denied): %w",
+	return fmt.Errorf("%s: %w", s.family.deniedError,
 		errors.Join(fs.ErrPermission, sampler.ErrUnavailable))
 }
 
@@ -116,7 +117,7 @@ func (s *Source) readBaselines() error {
 	if !slices.ContainsFunc(s.domains, func(d *domain) bool {
 		return d.hasBaseline && d.src.kind() == sampler.KindCPU
 	}) {
-		return unavailable(fmt.Sprintf("no package or psys energy_uj could be read: %v", firstErr))
+		return unavailable(fmt.Sprintf("no %s could be read: %v", s.family.cpuCounter, firstErr))
 	}
 	return nil
 }
@@ -231,7 +232,7 @@ func (s *Source) finish() {
 			Name:   d.label,
 			Index:  d.src.packageIndex,
 			Method: sampler.MethodEnergyCounter,
-			Detail: "RAPL " + d.zone + "/energy_uj",
+			Detail: d.detail,
 		})
 	}
 }

@@ -27,22 +27,45 @@ import (
 // updates the counter between two reads.
 const mirrorReadAttempts = 3
 
-// Open discovers the RAPL zones under <SysfsRoot>/class/powercap, applies the
-// policy described in the package documentation, opens every counted
-// energy_uj file and reads the baseline of each counter. It returns an error
-// wrapping sampler.ErrUnavailable when there is no powercap tree, no usable
-// zone, or no permission to read energy_uj.
+// Open discovers the RAPL zones under <SysfsRoot>/class/powercap and the
+// amd_energy hwmon counters under <SysfsRoot>/class/hwmon, applies the policy
+// described in the package documentation, opens every counted counter file
+// and reads the baseline of each counter. The amd_energy socket counters are
+// used only when powercap has no usable package or psys zone. Open returns an
+// error wrapping sampler.ErrUnavailable when neither gives a usable counter,
+// or when this user has no permission to read the chosen counters.
 func Open(opts Options) (*Source, error) {
 	opts = withDefaults(opts)
 	log := opts.Log.With(zap.String("component", "rapl"))
-	dir := filepath.Join(opts.SysfsRoot, "class", "powercap")
+	counters := findAMDEnergy(filepath.Join(opts.SysfsRoot, "class", "hwmon"), opts.OpenFile, log)
 
+	s, err := openPowercap(opts, log, counters)
+	// A powercap counter that exists but is not readable is not replaced:
+	// the warning already gives the remedy, and amd_energy counters are
+	// readable by root only as well.
+	if err == nil || errors.Is(err, fs.ErrPermission) || len(counters) == 0 {
+		return s, err
+	}
+
+	log.Info("no usable powercap zone, using amd_energy hwmon counters", zap.Error(err))
+	s, amdErr := openAMDEnergy(opts, log, counters)
+	var powercapReason, amdReason *unavailableError
+	if errors.As(err, &powercapReason) && errors.As(amdErr, &amdReason) {
+		return nil, unavailable(powercapReason.reason + "; amd_energy: " + amdReason.reason)
+	}
+	return s, amdErr
+}
+
+// openPowercap opens the powercap RAPL zones. When they are usable, the
+// amd_energy counters are listed in Ignored.
+func openPowercap(opts Options, log *zap.Logger, counters []amdEnergyCounter) (*Source, error) {
+	dir := filepath.Join(opts.SysfsRoot, "class", "powercap")
 	zones, err := discover(dir, opts.OpenFile, log)
 	if err != nil {
 		return nil, err
 	}
 
-	s := &Source{log: log, warn: opts.Warn}
+	s := &Source{log: log, warn: opts.Warn, family: &powercapFamily}
 	counted := s.choose(zones)
 	if !hasCPUZone(counted) {
 		return nil, unavailable(fmt.Sprintf("no package or psys zone in %s (found %s)",
@@ -59,6 +82,14 @@ func Open(opts Options) (*Source, error) {
 	s.dropMirrors()
 	s.finish()
 
+	// An amd_energy socket counter reads the same package energy as the
+	// powercap package zone of that socket, so summing both would count
+	// each package twice.
+	for _, c := range counters {
+		if c.socket >= 0 {
+			s.ignored = append(s.ignored, c.name())
+		}
+	}
 	log.Info("rapl zones opened", zap.Strings("domains", s.names),
 		zap.Strings("ignored", s.ignored))
 	return s, nil
@@ -88,9 +119,22 @@ func openOS(path string) (File, error) {
 	return f, nil
 }
 
+// unavailableError reports a machine without usable RAPL zones or amd_energy
+// counters. It wraps sampler.ErrUnavailable.
+type unavailableError struct {
+	reason string
+}
+
+func (e *unavailableError) Error() string {
+	return "RAPL not available (container/VM?): " + e.reason + ": " +
+		sampler.ErrUnavailable.Error()
+}
+
+func (e *unavailableError) Unwrap() error { return sampler.ErrUnavailable }
+
 // unavailable builds the error for a machine without usable RAPL zones.
 func unavailable(reason string) error {
-	return fmt.Errorf("RAPL not available (container/VM?): %s: %w", reason, sampler.ErrUnavailable)
+	return &unavailableError{reason: reason}
 }
 
 // discover lists the RAPL zones in dir. On real sysfs, dir contains a link

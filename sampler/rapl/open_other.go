@@ -12,9 +12,9 @@ import (
 	"github.com/carbonrun/carbonrun/sampler"
 )
 
-// Open returns an error wrapping sampler.ErrUnavailable: powercap RAPL
-// exists on Linux only.
+// Open returns an error wrapping sampler.ErrUnavailable, because powercap
+// RAPL zones and amd_energy hwmon counters exist on Linux only.
 func Open(opts Options) (*Source, error) {
-	return nil, fmt.Errorf("RAPL not available on %s: powercap is Linux-only: %w",
+	return nil, fmt.Errorf("RAPL not available on %s: powercap and hwmon are Linux-only: %w",
 		runtime.GOOS, sampler.ErrUnavailable)
 }

@@ -9,13 +9,13 @@ import (
 )
 
 var (
-	errCounterSyntax   = errors.New("energy_uj is not a decimal number")
-	errCounterOverflow = errors.New("energy_uj does not fit in 64 bits")
+	errCounterSyntax   = errors.New("energy counter is not a decimal number")
+	errCounterOverflow = errors.New("energy counter does not fit in 64 bits")
 )
 
-// parseMicrojoules parses the text of an energy_uj or max_energy_range_uj
-// attribute: decimal digits, then optional whitespace. It works on bytes so
-// that the read path does not allocate.
+// parseMicrojoules parses the text of an energy_uj, max_energy_range_uj or
+// hwmon energyN_input attribute: decimal digits, then optional whitespace.
+// It works on bytes so that the read path does not allocate.
 func parseMicrojoules(text []byte) (uint64, error) {
 	var value uint64
 	digits := 0

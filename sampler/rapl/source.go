@@ -28,6 +28,56 @@ const permissionRemedy = "energy_uj is readable by root only since Linux 5.10; "
 	"(chmod 0444 on intel-rapl:*/energy_uj), " +
 	"or grant carbonrun the CAP_DAC_READ_SEARCH capability"
 
+// amdEnergyPermissionRemedy is the fix, given in warnings, for amd_energy
+// files that only root can read. The driver creates energy*_input and
+// energy*_label with mode 0440, owner and group root (amd_energy_is_visible
+// in amd_energy.c).
+const amdEnergyPermissionRemedy = "the amd_energy driver makes energy*_input and " +
+	"energy*_label readable by root only (mode 0440); make them readable with a udev " +
+	"rule or a tmpfiles.d/sysfs.conf entry (chmod 0444 on hwmon*/energy*_input and " +
+	"hwmon*/energy*_label), or grant carbonrun the CAP_DAC_READ_SEARCH capability"
+
+// counterFamily holds the words that warnings and errors use for one kind of
+// energy counter file, so that one read path serves both kinds.
+type counterFamily struct {
+	subject      string // noun for one counter in messages, such as "rapl zone"
+	counterFiles string // plural name of the counter files
+	cpuCounter   string // counters of which Open needs at least one readable
+	remedy       string // fix for a counter that only root can read
+	deniedError  string // Open's error when a counter is not readable
+	// decreaseCode and decreaseReason make up the warning for a counter
+	// that went down and whose interval is therefore dropped.
+	decreaseCode   string
+	decreaseReason string
+}
+
+// powercapFamily describes the energy_uj files of powercap RAPL zones.
+var powercapFamily = counterFamily{
+	subject:      "rapl zone",
+	counterFiles: "energy_uj files",
+	cpuCounter:   "package or psys energy_uj",
+	remedy:       permissionRemedy,
+	deniedError:  "RAPL counters are not readable (permission denied)",
+	decreaseCode: "rapl_wrap_uncorrectable",
+	decreaseReason: "energy_uj wrapped but max_energy_range_uj is missing, unreadable " +
+		"or below the last reading, so intervals that wrap count 0 J",
+}
+
+// amdEnergyFamily describes the energy*_input files of amd_energy hwmon
+// devices. The hwmon interface defines no range attribute for energy
+// counters, so a decrease cannot be corrected the way a RAPL wraparound is.
+var amdEnergyFamily = counterFamily{
+	subject:      "amd_energy counter",
+	counterFiles: "amd_energy files",
+	cpuCounter:   "amd_energy socket counter",
+	remedy:       amdEnergyPermissionRemedy,
+	deniedError:  "amd_energy counters are not readable (permission denied)",
+	decreaseCode: "amd_energy_counter_reset",
+	decreaseReason: "went down, as it does when the amd_energy driver is reloaded or " +
+		"its counter overflows; the driver exposes no counter range, so intervals " +
+		"in which the counter goes down count 0 J",
+}
+
 // File is an open sysfs attribute file. *os.File implements it.
 type File interface {
 	ReadAt(p []byte, off int64) (int, error)
@@ -48,12 +98,13 @@ type Options struct {
 	OpenFile func(path string) (File, error)
 }
 
-// Source is a sampler.Source over the RAPL zones that the package policy
-// counts. One goroutine calls Read, while Domains, Ignored and DomainUp may
-// be called from any goroutine.
+// Source is a sampler.Source over the RAPL zones, or the amd_energy socket
+// counters, that the package policy counts. One goroutine calls Read, while
+// Domains, Ignored and DomainUp may be called from any goroutine.
 type Source struct {
 	log        *zap.Logger
 	warn       *sampler.Warnings
+	family     *counterFamily
 	domains    []*domain
 	components []sampler.Component
 	names      []string
@@ -64,13 +115,17 @@ type Source struct {
 	buf [32]byte
 }
 
-// domain is one counted RAPL zone and the state of its counter.
+// domain is one counted RAPL zone or amd_energy counter and the state of
+// its counter.
 type domain struct {
 	label string // domain name, such as "package-0" or "dram-1"
-	zone  string // powercap zone id, such as "intel-rapl:0:2"
-	path  string // energy_uj path
-	file  File
-	src   *zone
+	// zone is the powercap zone id, such as "intel-rapl:0:2", or the hwmon
+	// counter, such as "hwmon2/energy129_input".
+	zone   string
+	path   string // energy_uj or energy*_input path
+	detail string // sampler.Component.Detail
+	file   File
+	src    *zone
 
 	// maxRangeMicrojoules is max_energy_range_uj, or 0 when it could not
 	// be read, so that a wraparound cannot be corrected.
@@ -98,7 +153,10 @@ func (s *Source) Domains() []string { return append([]string(nil), s.names...) }
 
 // Ignored returns the names of the zones that were found but not summed:
 // core and uncore parts of a package, psys next to packages, mirrored die
-// zones, zones without energy_uj and zones with unknown names.
+// zones, zones without energy_uj and zones with unknown names. It also lists
+// the amd_energy counters that are not summed, named like "hwmon2/Ecore000":
+// per-core counters and counters without a socket label when the socket
+// counters are summed, and the socket counters when powercap zones are.
 func (s *Source) Ignored() []string { return append([]string(nil), s.ignored...) }
 
 // DomainUp returns whether the last read of each summed domain succeeded,
@@ -141,7 +199,7 @@ func (s *Source) Close() error {
 	var first error
 	for _, d := range s.domains {
 		if err := d.file.Close(); err != nil && first == nil {
-			first = fmt.Errorf("closing rapl zone %q: %w", d.zone, err)
+			first = fmt.Errorf("closing %s %q: %w", s.family.subject, d.zone, err)
 		}
 	}
 	return first
@@ -180,7 +238,8 @@ func (s *Source) readDomain(d *domain, now time.Time) {
 // advance moves the counter to raw and returns the energy since the previous
 // reading. energy_uj wraps to 0 after max_energy_range_uj, so a smaller
 // value means one wraparound. Without max_energy_range_uj the interval
-// cannot be measured, so ok is false.
+// cannot be measured, so ok is false. amd_energy counters have no range, so
+// every decrease of theirs returns ok false.
 func (d *domain) advance(raw uint64) (deltaMicrojoules uint64, ok bool) {
 	last := d.lastMicrojoules
 	d.lastMicrojoules = raw
@@ -193,7 +252,7 @@ func (d *domain) advance(raw uint64) (deltaMicrojoules uint64, ok bool) {
 	return d.maxRangeMicrojoules - last + raw, true
 }
 
-// readCounter reads one energy_uj value into s.buf without allocating.
+// readCounter reads one energy_uj or energy*_input value into s.buf without allocating.
 // sysfs regenerates an attribute's text on every read at offset 0.
 func (s *Source) readCounter(f File) (uint64, error) {
 	n, err := f.ReadAt(s.buf[:], 0)
@@ -211,10 +270,10 @@ func (s *Source) markDown(d *domain, err error) {
 	}
 	d.warnedDown = true
 
-	msg := fmt.Sprintf("rapl zone %s (%s) unreadable, keeping its last energy: %v",
-		d.zone, d.label, err)
+	msg := fmt.Sprintf("%s %s (%s) unreadable, keeping its last energy: %v",
+		s.family.subject, d.zone, d.label, err)
 	if errors.Is(err, fs.ErrPermission) {
-		msg += "; " + permissionRemedy
+		msg += "; " + s.family.remedy
 	}
 	s.warn.Add(msg, zap.String("domain", d.label), zap.String("path", d.path))
 }
@@ -227,9 +286,8 @@ func (s *Source) dropWrap(d *domain, raw uint64) {
 	}
 	d.warnedWrap = true
 
-	msg := fmt.Sprintf("rapl_wrap_uncorrectable: %s (%s) energy_uj wrapped but "+
-		"max_energy_range_uj is missing, unreadable or below the last reading, "+
-		"so intervals that wrap count 0 J", d.zone, d.label)
+	msg := fmt.Sprintf("%s: %s (%s) %s", s.family.decreaseCode, d.zone, d.label,
+		s.family.decreaseReason)
 	s.warn.Add(msg, zap.String("domain", d.label),
 		zap.Uint64("energy_microjoules", raw))
 }
