@@ -55,6 +55,20 @@ echo "| max RSS wrapping \`sleep $seconds\` (MB) | $rssS | $rssW | |"
 echo "| steady-state CPU, % of one core | | $(awk -v w="$cpuW" -v z="$cpu0" -v s="$seconds" \
 	'BEGIN{printf "%.4f", (w-z)/s*100}') | |"
 
+# The steady state measured precisely where perf can count task-clock:
+# carbon-run's own CPU over the middle 40 s of wrapping a longer sleep.
+if perf stat -e task-clock true >/dev/null 2>&1; then
+	"$bin" -q --region FR --report-dir "$reports" -- sleep $((seconds + 20)) >/dev/null 2>&1 &
+	wrapper=$!
+	sleep 10
+	# perf stops at the timeout's SIGINT, so its exit status is not an error.
+	ms=$({ timeout -s INT 40 perf stat -x, -e task-clock -p "$wrapper" 2>&1 || true; } |
+		awk -F, '/task-clock/ {print $1}')
+	wait "$wrapper" || true
+	echo "| steady-state CPU by perf task-clock over 40 s, % of one core | |" \
+		"$(awk -v m="$ms" 'BEGIN{printf "%.4f", m/40000*100}') | |"
+fi
+
 # A fixed CPU-bound training run, alone and wrapped: the slowdown that
 # sampling causes to the job itself.
 go build -o "$work/demo-train" ./scripts/demo-train
