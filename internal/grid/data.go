@@ -4,15 +4,14 @@
 package grid
 
 import (
-	"bytes"
 	"embed"
-	"encoding/csv"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/carbonrun/carbonrun/internal/csvtable"
 	"github.com/carbonrun/carbonrun/internal/units"
 )
 
@@ -145,27 +144,8 @@ func parseIntensityYear(r *Region, intensity, year string) error {
 }
 
 // readCSV reads data/name, checks its header and calls fn for every row.
-// Errors name the file and line.
 func readCSV(name string, header []string, fn func(row []string) error) error {
-	raw, err := dataFS.ReadFile("data/" + name)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", name, err)
-	}
-	r := csv.NewReader(bytes.NewReader(raw))
-	r.FieldsPerRecord = len(header)
-	rows, err := r.ReadAll()
-	if err != nil {
-		return fmt.Errorf("parsing %s: %w", name, err)
-	}
-	if len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(header, ",") {
-		return fmt.Errorf("%s: header is not %q", name, strings.Join(header, ","))
-	}
-	for i, row := range rows[1:] {
-		if err := fn(row); err != nil {
-			return fmt.Errorf("%s line %d: %w", name, i+2, err)
-		}
-	}
-	return nil
+	return csvtable.Read(dataFS, "data/"+name, header, fn)
 }
 
 // Regions returns every region in the embedded tables: countries and

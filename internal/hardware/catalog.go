@@ -4,9 +4,7 @@
 package hardware
 
 import (
-	"bytes"
 	"embed"
-	"encoding/csv"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/carbonrun/carbonrun/internal/csvtable"
 	"github.com/carbonrun/carbonrun/internal/units"
 )
 
@@ -202,25 +201,7 @@ func (f *fields) float(column, cell string) float64 {
 
 // readCSV reads data/name, checks its header and calls fn for every row.
 func readCSV(name string, header []string, fn func(row []string) error) error {
-	raw, err := dataFS.ReadFile("data/" + name)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", name, err)
-	}
-	r := csv.NewReader(bytes.NewReader(raw))
-	r.FieldsPerRecord = len(header)
-	rows, err := r.ReadAll()
-	if err != nil {
-		return fmt.Errorf("parsing %s: %w", name, err)
-	}
-	if len(rows) == 0 || !slices.Equal(rows[0], header) {
-		return fmt.Errorf("%s: header is not %q", name, strings.Join(header, ","))
-	}
-	for i, row := range rows[1:] {
-		if err := fn(row); err != nil {
-			return fmt.Errorf("%s line %d: %w", name, i+2, err)
-		}
-	}
-	return nil
+	return csvtable.Read(dataFS, "data/"+name, header, fn)
 }
 
 // GPUs returns a copy of every accelerator row in file order.
