@@ -120,7 +120,7 @@ func (r *Report) Statement() string {
 	return s.String()
 }
 
-// IntensityCitation says where the grid intensity comes from: the table's
+// IntensityCitation returns where the grid intensity comes from: the table's
 // source and year, or the user, a live API or several nodes when the
 // table's figure was not the one used.
 func (r *Report) IntensityCitation() string {
@@ -155,7 +155,7 @@ func (r *Report) ModelCardYAML() string {
 	return s.String()
 }
 
-// methodSummary says, per kind of component, how its energy was obtained:
+// methodSummary describes, per kind of component, how its energy was obtained:
 // "GPU energy measured with hardware energy counters; CPU energy estimated
 // from utilisation x TDP".
 func (r *Report) methodSummary() string {

@@ -60,7 +60,7 @@ func newAgentClient(addr string) (*agentClient, error) {
 	return c, nil
 }
 
-// call sends a JSON request and decodes a JSON answer into out.
+// call sends a JSON request and decodes the JSON response into out.
 func (c *agentClient) call(method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
