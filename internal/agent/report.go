@@ -144,6 +144,15 @@ func (a *Agent) writeReport(j *job, rep *report.Report) string {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("writing the report to %s failed: %v", dir, err))
 		return ""
 	}
+	// The agent keeps no samples per job, so the page has no power chart.
+	page, err := rep.HTML(nil)
+	if err == nil {
+		err = report.WriteFileAtomic(filepath.Join(dir, report.HTMLFile), page, 0o644)
+	}
+	if err != nil {
+		a.log.Warn("writing job report.html failed, report.json is complete",
+			zap.String("job_id", rep.JobID), zap.Error(err))
+	}
 	if j.reportDir == "" {
 		j.reportDir = dir
 		if moved != "" {
