@@ -6,7 +6,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"time"
 
@@ -125,8 +124,10 @@ func (j *job) writeCheckpoint() {
 // finish takes the last reading, writes the final report once and returns
 // the exit code.
 func (j *job) finish(waitErr error) int {
+	// Signals stay caught until carbon-run exits: a second Ctrl-C or a
+	// repeated SIGTERM now only waits in the channel instead of killing
+	// carbon-run halfway through writing the report.
 	end := time.Now()
-	signal.Reset(forwardedSignals...)
 	j.status.clear()
 	if exited, ok := j.processShare.(interface{ RootExited(time.Duration) }); ok {
 		state := j.child.cmd.ProcessState

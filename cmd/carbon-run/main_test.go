@@ -417,3 +417,16 @@ func TestAgentModeRegistersAndRecomputes(t *testing.T) {
 	assert.InDelta(t, 1.5, r.FacilityEnergyKWh, 1e-12, "facility energy uses carbon-run's --pue")
 	assert.InDelta(t, 0.15, r.EmissionsKg, 1e-12, "emissions use carbon-run's --carbon-intensity")
 }
+
+func TestExistingJobDirectoryNotShared(t *testing.T) {
+	reports := t.TempDir()
+	// A run with the same id is still going: its directory exists but holds
+	// no report.json yet.
+	require.NoError(t, os.Mkdir(filepath.Join(reports, "same"), 0o755))
+	cmd := exec.Command(binary, "--report-dir", reports, "--job-id", "same", "--region", "FR", "--", "true")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.FileExists(t, filepath.Join(reports, "same.2", report.JSONFile))
+	assert.NoFileExists(t, filepath.Join(reports, "same", report.JSONFile))
+	assert.Contains(t, string(out), `written as "same.2"`)
+}

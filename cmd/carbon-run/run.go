@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +22,6 @@ import (
 	"github.com/carbonrun/carbonrun/internal/machine"
 	"github.com/carbonrun/carbonrun/internal/units"
 	"github.com/carbonrun/carbonrun/internal/version"
-	"github.com/carbonrun/carbonrun/report"
 	"github.com/carbonrun/carbonrun/sampler"
 )
 
@@ -99,9 +99,9 @@ func addSiteWarnings(site grid.Site, warn *sampler.Warnings) {
 	}
 }
 
-// reportDir picks <report-dir>/<job-id>, adding a numeric suffix (.2, .3,
-// ...) when an earlier run already left a report there, so no report is
-// overwritten. A job id changed by sanitising or by the suffix is logged
+// reportDir claims <report-dir>/<job-id>, adding a numeric suffix (.2, .3,
+// ...) when that directory already exists, from an earlier run or one
+// running now, so no report is overwritten. A job id changed by sanitising or by the suffix is logged
 // as a warning, because scripts look for the directory by its name.
 func reportDir(cfg *config, warn *sampler.Warnings) (string, string, error) {
 	requested := cfg.jobID
@@ -109,19 +109,22 @@ func reportDir(cfg *config, warn *sampler.Warnings) (string, string, error) {
 		requested = jobid.Default(os.Getenv("SLURM_JOB_ID"), os.Getenv("SLURM_STEP_ID"), time.Now(), os.Getpid())
 	}
 	base := jobid.Sanitize(requested)
+	if err := os.MkdirAll(cfg.reportDir, 0o755); err != nil {
+		return "", "", fmt.Errorf("invalid --report-dir %s: %w (choose a writable directory)",
+			cfg.reportDir, err)
+	}
 	id := base
 	for n := 2; ; n++ {
+		// Mkdir fails on an existing directory, so two runs with the same
+		// id, such as the nodes of one Slurm step on a shared file system,
+		// each claim a directory of their own.
 		dir := filepath.Join(cfg.reportDir, id)
-		_, err := os.Stat(filepath.Join(dir, report.JSONFile))
-		if err == nil {
+		err := os.Mkdir(dir, 0o755)
+		if errors.Is(err, fs.ErrExist) {
 			id = fmt.Sprintf("%s.%d", base, n)
 			continue
 		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return "", "", fmt.Errorf("invalid --report-dir %s: %w (choose a writable directory)",
-				cfg.reportDir, err)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err != nil {
 			return "", "", fmt.Errorf("invalid --report-dir %s: %w (choose a writable directory)",
 				cfg.reportDir, err)
 		}

@@ -11,6 +11,7 @@ package machine
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -126,6 +127,9 @@ func (m *Machine) openCPU(opts Options) {
 }
 
 func (m *Machine) openMemory(opts Options) {
+	if slices.Contains(m.CPUDomains, "psys") {
+		return // psys covers the whole platform, memory included
+	}
 	for _, s := range m.Sources {
 		for _, c := range s.Components() {
 			if c.Kind == sampler.KindDRAM {

@@ -141,3 +141,20 @@ func TestCPUTDPCatalogScaledToCores(t *testing.T) {
 	assert.Contains(t, detail, "scaled to the 48 cores")
 	assert.NotEmpty(t, row.Source)
 }
+
+func TestPsysOnlyHasNoMemoryEstimate(t *testing.T) {
+	sysfs, procfs, _ := fakeHost(t)
+	zone := filepath.Join(sysfs, "class", "powercap", "intel-rapl:0")
+	write(t, filepath.Join(zone, "name"), "psys")
+	m := Open(Options{SysfsRoot: sysfs, ProcfsRoot: procfs,
+		Env: func(string) (string, bool) { return "", false }})
+	defer m.Close()
+
+	require.NotNil(t, m.RAPL)
+	assert.Equal(t, []string{"psys"}, m.CPUDomains)
+	for _, src := range m.Sources {
+		for _, c := range src.Components() {
+			assert.NotEqual(t, sampler.KindRAM, c.Kind, "psys already covers memory")
+		}
+	}
+}

@@ -48,7 +48,10 @@ type board struct {
 	detail    string
 	meter     meter
 	power     units.Watts // latest board power
-	lost      bool        // set after a failed read, which ends reading the board
+	lost      bool        // set after a failed energy read, which ends reading the board
+	// powerErr is a failed power read of a counter board in the last round,
+	// reported once as a warning; the board is still read.
+	powerErr error
 }
 
 // Open loads NVML and selects the GPUs to measure from the environment. It
@@ -252,6 +255,12 @@ func (s *Source) Read(now time.Time, dst []sampler.Reading) error {
 			if err := b.read(now); err != nil {
 				s.lose(b, err)
 			}
+			if b.powerErr != nil {
+				s.warn.Add(fmt.Sprintf("GPU %d (%s) power reading failed, so its power is the "+
+					"interval mean from the energy counter: %v", b.index, b.uuid, b.powerErr),
+					zap.Int("gpu_index", b.index), zap.String("gpu_uuid", b.uuid), zap.Error(b.powerErr))
+				b.powerErr = nil
+			}
 		}
 		dst[i] = b.reading()
 	}
@@ -273,16 +282,18 @@ func (b *board) read(now time.Time) error {
 	if ret != gonvml.SUCCESS {
 		return deviceError(b.index, "total energy", ret)
 	}
-	if b.readPower {
-		milliwatts, ret := b.dev.GetPowerUsage()
-		if ret != gonvml.SUCCESS {
-			return deviceError(b.index, "power", ret)
-		}
-		b.power = units.Milliwatts(milliwatts)
-	}
 	b.meter.addCounter(now, millijoules)
-	if !b.readPower {
-		b.power = b.meter.intervalPower
+	b.power = b.meter.intervalPower
+	if b.readPower {
+		// The power reading only fills the live power figure; the energy
+		// comes from the counter, so a failed power read costs that figure
+		// for this round (the interval mean stands in), not the board.
+		milliwatts, ret := b.dev.GetPowerUsage()
+		if ret == gonvml.SUCCESS {
+			b.power = units.Milliwatts(milliwatts)
+		} else {
+			b.powerErr = deviceError(b.index, "power", ret)
+		}
 	}
 	return nil
 }

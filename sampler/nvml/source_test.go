@@ -602,3 +602,24 @@ func TestUnavailableErrorUnwrap(t *testing.T) {
 	assert.ErrorIs(t, err, cause)
 	assert.EqualError(t, err, "NVML initialization failed: ERROR_UNKNOWN")
 }
+
+func TestPowerReadFailureKeepsCounter(t *testing.T) {
+	s := newServer(1)
+	clock := newTestClock()
+	s.constantPower(clock, 300, true)
+	dev := s.devices[0]
+	dev.GetPowerUsageFunc = func() (uint32, gonvml.Return) {
+		if clock.elapsed == 2*time.Second {
+			return 0, gonvml.ERROR_TIMEOUT
+		}
+		return 300_000, gonvml.SUCCESS
+	}
+	src, warn := openSource(t, s.lib, nil)
+
+	readings := measure(t, src, clock, 10*time.Second, time.Second)
+
+	assert.InDelta(t, 3000, float64(readings[0].Energy), 1e-9, "the energy counter is still read")
+	assert.InDelta(t, 300, float64(readings[0].Power), 1e-9)
+	require.Len(t, warn.List(), 1)
+	assert.Contains(t, warn.List()[0], "power reading failed")
+}
