@@ -151,14 +151,16 @@ type Agent struct {
 	// roundMu serialises rounds, job starts and job ends, and guards the
 	// sampler and the per-round scratch state. Holders take mu to change
 	// anything that readers see.
-	roundMu    sync.Mutex
-	scratch    roundScratch
-	lastSaved  time.Time
-	lastRound  time.Time
-	sampled    bool
-	cpuPrev    time.Duration
-	cpuPrevOK  bool
-	domainSeen map[string]bool
+	roundMu   sync.Mutex
+	scratch   roundScratch
+	lastSaved time.Time
+	lastRound time.Time
+	sampled   bool
+	// longestRound is the longest round so far, at most Interval.
+	longestRound time.Duration
+	cpuPrev      time.Duration
+	cpuPrevOK    bool
+	domainSeen   map[string]bool
 
 	mu         sync.RWMutex
 	node       []units.Joules

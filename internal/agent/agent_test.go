@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -473,4 +474,65 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
+}
+
+func TestEndConcurrentWithJobList(t *testing.T) {
+	// Run with -race: End sets the job's report directory while Jobs reads
+	// the open jobs' views.
+	n := newTestNode(t, 1, func(o *Options) { o.ReportDir = t.TempDir() })
+	a := n.agent
+	a.Sample()
+	const jobs = 50
+	for i := range jobs {
+		_, err := a.Start(JobSpec{ID: "j" + strconv.Itoa(i), GPUs: []string{"0"}})
+		require.NoError(t, err)
+	}
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				a.Jobs()
+			}
+		}
+	})
+	for i := range jobs {
+		rep, err := a.End("j" + strconv.Itoa(i))
+		require.NoError(t, err)
+		assert.NotEmpty(t, rep.ReportDir, "report directory of job %d", i)
+	}
+	close(stop)
+	wg.Wait()
+	assert.Empty(t, a.Jobs().Jobs, "open jobs after every end")
+}
+
+func TestMaxPowerSkipsShortRound(t *testing.T) {
+	n := newTestNode(t, 1, nil)
+	a := n.agent
+	a.Sample()
+	_, err := a.Start(JobSpec{ID: "steady", GPUs: []string{"0"}})
+	require.NoError(t, err)
+
+	// A steady 250 W GPU whose counter moves in 5 J steps, one every 20 ms.
+	var joules float64
+	for range 5 {
+		joules += 250
+		n.step(joules, 0)
+		a.Sample()
+	}
+	// The end comes 10 ms after a tick, and one 5 J step landed in it.
+	n.clock.Advance(10 * time.Millisecond)
+	joules += 5
+	n.src.Set(joules, 0)
+	rep, err := a.End("steady")
+	require.NoError(t, err)
+
+	require.Len(t, rep.Components, 1, "components of a GPU-only job")
+	gpu := rep.Components[0]
+	assert.InDelta(t, 250.0, gpu.MaxPowerWatts, joulesTolerance, "max power of the 1 s rounds")
+	assert.InDelta(t, 1255.0, gpu.EnergyJoules, joulesTolerance, "energy includes the short round")
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -26,9 +27,10 @@ const CheckpointFile = "agent-state.json"
 // checkpoint of another version is ignored with a warning.
 const checkpointVersion = 1
 
-// checkpoint is the saved state of the open jobs and the node counters.
-// Per-component slices are aligned with Components, so a restart on a node
-// whose sources changed maps what it can by component identity.
+// checkpoint is the saved state of the open jobs, the retained ended jobs
+// and the node counters. Per-component slices are aligned with Components,
+// so a restart on a node whose sources changed maps what it can by
+// component identity.
 type checkpoint struct {
 	Version    int               `json:"version"`
 	SavedAt    time.Time         `json:"saved_at"`
@@ -36,6 +38,17 @@ type checkpoint struct {
 	NodeJoules []units.Joules    `json:"node_joules"`
 	IdleJoules []units.Joules    `json:"idle_joules"`
 	Jobs       []checkpointedJob `json:"jobs"`
+	// Ended holds the ended jobs still within JobRetention, oldest end
+	// first. Their series keep the node total equal to the jobs' and idle's
+	// sum, and their ids stay rejected, across a restart. Checkpoints
+	// written before this field existed have none.
+	Ended []checkpointedEndedJob `json:"ended,omitempty"`
+}
+
+// checkpointedEndedJob is an ended job's final view as the API returned it:
+// id, start and end time, energy per kind, emissions and report path.
+type checkpointedEndedJob struct {
+	View JobView `json:"view"`
 }
 
 type componentKey struct {
@@ -93,6 +106,9 @@ func (a *Agent) checkpointLocked(now time.Time) error {
 			ReportDir: j.reportDir,
 		})
 	}
+	for _, e := range a.endedOrder {
+		cp.Ended = append(cp.Ended, checkpointedEndedJob{View: e.view})
+	}
 	data, err := json.Marshal(cp)
 	if err != nil {
 		return fmt.Errorf("encoding checkpoint: %w", err)
@@ -147,10 +163,37 @@ func (a *Agent) resume() error {
 	for _, saved := range cp.Jobs {
 		a.resumeJob(saved, remap, cp.SavedAt, restart)
 	}
+	for _, saved := range cp.Ended {
+		a.restoreEndedJob(saved)
+	}
+	// pruneEnded drops from the front, so it needs the oldest end first.
+	slices.SortStableFunc(a.endedOrder, func(x, y *endedJob) int {
+		return x.view.EndTime.Compare(y.view.EndTime)
+	})
+	a.pruneEnded(restart)
 	a.lastSaved = restart
 	a.log.Info("resumed open jobs from checkpoint", zap.String("path", path), zap.Int("jobs", len(a.open)),
-		zap.Time("saved_at", cp.SavedAt))
+		zap.Int("ended_jobs_retained", len(a.endedOrder)), zap.Time("saved_at", cp.SavedAt))
 	return nil
+}
+
+// restoreEndedJob keeps an ended job of the checkpoint until JobRetention
+// after its end. Its energy per kind is mapped to this node's kinds by
+// name, and energy of a kind the node no longer has is dropped.
+func (a *Agent) restoreEndedJob(saved checkpointedEndedJob) {
+	id := saved.View.ID
+	if err := validateID(id); err != nil || a.open[id] != nil || a.ended[id] != nil {
+		a.warn.Add("skipping an ended job of the checkpoint with an invalid or repeated id",
+			zap.String("job_id", id))
+		return
+	}
+	e := &endedJob{view: saved.View, kindJoules: make([]units.Joules, len(a.kinds))}
+	for s, k := range a.kinds {
+		e.kindJoules[s] = units.Joules(saved.View.EnergyJoules[string(k)])
+	}
+	e.emissions = units.GramsCO2e(saved.View.EmissionsGrams)
+	a.ended[id] = e
+	a.endedOrder = append(a.endedOrder, e)
 }
 
 func (a *Agent) resumeJob(saved checkpointedJob, remap []int, savedAt, restart time.Time) {
@@ -172,6 +215,14 @@ func (a *Agent) resumeJob(saved checkpointedJob, remap []int, savedAt, restart t
 		// moves there, to a directory of its own.
 		j.reportDir = ""
 	}
+
+	if j.reportDir != "" {
+		// A directory is reserved before its first write, which may have
+		// failed, so only a report.json there shows that one was written.
+		_, err := os.Stat(filepath.Join(j.reportDir, report.JSONFile))
+		j.reportWritten = err == nil
+	}
+
 	restoreInto(j.energy, saved.EnergyJoules, remap)
 	restoreInto(j.machine, saved.MachineJoules, remap)
 	restoreInto(j.maxPower, saved.MaxPowerWatts, remap)

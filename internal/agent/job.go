@@ -86,8 +86,9 @@ type JobView struct {
 type FinalReport struct {
 	report.Report
 	// ReportDir is ReportDir/<id>, or ReportDir/<id>.2, <id>.3, ... when
-	// an earlier job with the same id left its report in <id>. It is empty
-	// when reports are not written or the write failed.
+	// an earlier job with the same id left its report in <id> or another
+	// open job reserved <id>. It is empty when reports are not written or
+	// the write failed.
 	ReportDir string `json:"report_dir,omitempty"`
 }
 
@@ -119,9 +120,12 @@ type job struct {
 	cpuScaled int
 	rounds    int
 	warnings  []string
-	// reportDir is the directory of the job's report, set by its first
-	// report write and reused by later ones; empty before.
+	// reportDir is the directory of the job's report, empty until the
+	// first report write chooses and reserves it. Later writes reuse it.
+	// Writers hold roundMu and mu, because API views read it under mu.
 	reportDir string
+	// reportWritten is set once a report.json was written to reportDir.
+	reportWritten bool
 }
 
 // gpuRounds counts the rounds of one GPU by how its energy was split.
@@ -463,7 +467,7 @@ func (a *Agent) viewOpen(j *job, now time.Time) JobView {
 		Cgroup:          j.cgroupDir,
 		SlurmJobID:      j.spec.SlurmJobID,
 	}
-	if j.reportDir != "" {
+	if j.reportWritten {
 		v.ReportPath = filepath.Join(j.reportDir, report.JSONFile)
 	}
 	for _, i := range j.gpus {

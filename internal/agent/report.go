@@ -115,29 +115,26 @@ func (a *Agent) reportWarnings(j *job) []string {
 
 // writeReport writes rep to j's report directory and returns the path of
 // its report.json, or "" when ReportDir is empty or the write failed. The
-// first write picks the directory (see pickReportDir), and later writes of
-// the same job, such as its end after a report at shutdown, replace the
-// report there. A failure is logged and added to the report's warnings, so
-// the report returned over the API still explains why no file exists.
+// first write picks the directory (see pickReportDir) and reserves it for
+// j at once, even when the write then fails. Later writes of the same job,
+// such as its end after a report at shutdown, replace the report there. A
+// failure is logged and added to the report's warnings, so the report
+// returned over the API still explains why no file exists. The caller
+// holds roundMu.
 func (a *Agent) writeReport(j *job, rep *report.Report) string {
 	if a.opts.ReportDir == "" {
 		return ""
 	}
-	dir, moved := j.reportDir, ""
-	if dir == "" {
-		var err error
-		if dir, err = a.pickReportDir(j); err != nil {
+	if j.reportDir == "" {
+		if err := a.reserveReportDir(j, rep); err != nil {
 			a.log.Error("choosing job report directory failed", zap.String("job_id", j.spec.ID),
 				zap.String("report_dir", a.opts.ReportDir), zap.Error(err))
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("writing the report failed: %v", err))
 			return ""
 		}
-		if filepath.Base(dir) != j.spec.ID {
-			moved = fmt.Sprintf("an earlier job with id %q left its report in %s, so this job's report "+
-				"is written to %s", j.spec.ID, filepath.Join(a.opts.ReportDir, j.spec.ID), dir)
-			rep.Warnings = append(rep.Warnings, moved)
-		}
 	}
+
+	dir := j.reportDir
 	if err := rep.Write(dir); err != nil {
 		a.log.Error("writing job report failed", zap.String("job_id", rep.JobID),
 			zap.String("report_dir", dir), zap.Error(err))
@@ -153,23 +150,48 @@ func (a *Agent) writeReport(j *job, rep *report.Report) string {
 		a.log.Warn("writing job report.html failed, report.json is complete",
 			zap.String("job_id", rep.JobID), zap.Error(err))
 	}
-	if j.reportDir == "" {
-		j.reportDir = dir
-		if moved != "" {
-			// Later writes rebuild the report from j, so they keep saying why.
-			j.warnings = append(j.warnings, moved)
-			a.log.Warn("job id already has a report from an earlier job, writing to a new directory",
-				zap.String("job_id", j.spec.ID), zap.String("report_dir", dir))
-		}
-	}
+
+	a.mu.Lock()
+	j.reportWritten = true
+	a.mu.Unlock()
 	return filepath.Join(dir, report.JSONFile)
+}
+
+// reserveReportDir picks j's report directory and sets j.reportDir, so
+// that other jobs skip it from now on. When the directory is not
+// ReportDir/<id>, it adds the reason to rep's warnings and to j's, because
+// later writes rebuild the report from j. The caller holds roundMu.
+func (a *Agent) reserveReportDir(j *job, rep *report.Report) error {
+	dir, err := a.pickReportDir(j)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	j.reportDir = dir
+	a.mu.Unlock()
+	if filepath.Base(dir) == j.spec.ID {
+		return nil
+	}
+	natural := filepath.Join(a.opts.ReportDir, j.spec.ID)
+	moved := fmt.Sprintf("an earlier job with id %q left its report in %s, so this job's report "+
+		"is written to %s", j.spec.ID, natural, dir)
+	if a.reportDirTaken(j, natural) {
+		moved = fmt.Sprintf("another open job writes its report to %s, so this job's report "+
+			"is written to %s", natural, dir)
+	}
+	rep.Warnings = append(rep.Warnings, moved)
+	j.warnings = append(j.warnings, moved)
+	a.log.Warn("job report directory is taken, writing to a new directory",
+		zap.String("job_id", j.spec.ID), zap.String("report_dir", dir))
+	return nil
 }
 
 // pickReportDir returns ReportDir/<id> for j's first report, or, when an
 // earlier job with the same id left a report.json there, the first of
-// <id>.2, <id>.3, ... that holds none, as carbon-run does. Directories of
-// other open jobs are skipped too, because their report may not be
-// written yet. Job ids are validated, so the name is one path element.
+// <id>.2, <id>.3, ... that holds none, as carbon-run does. Directories
+// that other open jobs reserved or will pick are skipped too, because
+// their report may not be written yet. Job ids are validated, so the name
+// is one path element. The caller holds roundMu.
 func (a *Agent) pickReportDir(j *job) (string, error) {
 	for n := 1; ; n++ {
 		name := j.spec.ID
@@ -190,10 +212,19 @@ func (a *Agent) pickReportDir(j *job) (string, error) {
 	}
 }
 
-// reportDirTaken reports whether an open job other than j writes to dir.
+// reportDirTaken reports whether an open job other than j reserved dir, or
+// has reserved none yet and has dir as its default ReportDir/<id>. The
+// second case keeps job "x" from taking x.2 while a job with id "x.2" is
+// open. The caller holds roundMu.
 func (a *Agent) reportDirTaken(j *job, dir string) bool {
 	for _, other := range a.openOrder {
-		if other != j && other.reportDir == dir {
+		if other == j {
+			continue
+		}
+		if other.reportDir == dir {
+			return true
+		}
+		if other.reportDir == "" && filepath.Join(a.opts.ReportDir, other.spec.ID) == dir {
 			return true
 		}
 	}

@@ -5,6 +5,7 @@ package agent
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -173,4 +174,113 @@ func TestReusedIDGetsNewReportDir(t *testing.T) {
 	assert.Equal(t, filepath.Join(reports, "dup.3"), third.ReportDir, "third run's directory")
 	assert.InDelta(t, 10.0, readReport(t, filepath.Join(reports, "dup", report.JSONFile)).Components[0].EnergyJoules,
 		joulesTolerance, "first run's report is still kept")
+}
+
+func TestReportDirSkipsOpenJobIDs(t *testing.T) {
+	reports := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(reports, "x"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(reports, "x", report.JSONFile), []byte("{}"), 0o644))
+	n := newTestNode(t, 1, func(o *Options) { o.ReportDir = reports })
+	a := n.agent
+	a.Sample()
+	_, err := a.Start(JobSpec{ID: "x.2", GPUs: []string{"0"}})
+	require.NoError(t, err)
+	_, err = a.Start(JobSpec{ID: "x", GPUs: []string{"0"}})
+	require.NoError(t, err)
+
+	// x.2 is the default directory of the open job "x.2", so "x" skips it.
+	x, err := a.End("x")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(reports, "x.3"), x.ReportDir, "directory of job x")
+	assert.Contains(t, strings.Join(x.Warnings, "\n"), `an earlier job with id "x" left its report`)
+
+	x2, err := a.End("x.2")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(reports, "x.2"), x2.ReportDir, "directory of job x.2")
+	assert.NotContains(t, strings.Join(x2.Warnings, "\n"), "so this job's report is written to")
+}
+
+func TestReservedReportDirSkipsSameID(t *testing.T) {
+	reports, state := t.TempDir(), t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(reports, "x"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(reports, "x", report.JSONFile), []byte("{}"), 0o644))
+	dirs := func(o *Options) { o.ReportDir, o.StateDir = reports, state }
+
+	// The shutdown report of open job "x" reserves x.2.
+	first := newTestNode(t, 1, dirs)
+	first.agent.Sample()
+	_, err := first.agent.Start(JobSpec{ID: "x", GPUs: []string{"0"}})
+	require.NoError(t, err)
+	require.NoError(t, first.agent.Shutdown())
+
+	second := newTestNode(t, 1, dirs)
+	second.agent.Sample()
+	view, err := second.agent.Job("x")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(reports, "x.2", report.JSONFile), view.ReportPath, "resumed job's report")
+	_, err = second.agent.Start(JobSpec{ID: "x.2", GPUs: []string{"0"}})
+	require.NoError(t, err)
+	x2, err := second.agent.End("x.2")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(reports, "x.2.2"), x2.ReportDir, "directory of job x.2")
+	assert.Contains(t, strings.Join(x2.Warnings, "\n"), "another open job writes its report to")
+	x, err := second.agent.End("x")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(reports, "x.2"), x.ReportDir, "directory of job x")
+}
+
+// kindSums returns, per kind of the snapshot, the node's energy and the sum
+// of the energy of idle and every job in the snapshot.
+func kindSums(a *Agent) (node, attributed []float64) {
+	var s Snapshot
+	a.Snapshot(&s)
+	node = make([]float64, len(s.Kinds))
+	attributed = make([]float64, len(s.Kinds))
+	for k, kind := range s.Kinds {
+		for _, c := range s.Components {
+			if c.Kind == kind {
+				node[k] += float64(c.Energy)
+			}
+		}
+		attributed[k] = float64(s.Idle.Joules[k])
+		for _, j := range s.Jobs {
+			attributed[k] += float64(j.Joules[k])
+		}
+	}
+	return node, attributed
+}
+
+func TestRestartKeepsRetainedEndedJobs(t *testing.T) {
+	reports, state := t.TempDir(), t.TempDir()
+	dirs := func(o *Options) {
+		o.ReportDir, o.StateDir, o.JobRetention = reports, state, time.Minute
+	}
+	first := newTestNode(t, 1, dirs)
+	first.agent.Sample()
+	_, err := first.agent.Start(JobSpec{ID: "done", GPUs: []string{"0"}})
+	require.NoError(t, err)
+	first.step(100, 0)
+	ended, err := first.agent.End("done")
+	require.NoError(t, err)
+	endedView, err := first.agent.Job("done")
+	require.NoError(t, err)
+	require.NoError(t, first.agent.Shutdown())
+
+	second := newTestNode(t, 1, dirs)
+	second.clock.Advance(endedView.EndTime.Add(30 * time.Second).Sub(second.clock.Now()))
+	node, attributed := kindSums(second.agent)
+	assert.InDeltaSlice(t, node, attributed, joulesTolerance, "node energy equals idle and jobs after the restart")
+	view, err := second.agent.Job("done")
+	require.NoError(t, err, "an ended job within its retention survives the restart")
+	assert.Equal(t, endedView, view, "ended job's view")
+	assert.Equal(t, filepath.Join(ended.ReportDir, report.JSONFile), view.ReportPath, "ended job's report path")
+	_, err = second.agent.Start(JobSpec{ID: "done", GPUs: []string{"0"}})
+	assert.ErrorIs(t, err, ErrJobConflict, "restarting an ended id within its retention")
+
+	second.clock.Advance(30 * time.Second)
+	second.agent.Sample()
+	_, err = second.agent.Job("done")
+	assert.ErrorIs(t, err, ErrJobNotFound, "the ended job after its retention")
+	_, err = second.agent.Start(JobSpec{ID: "done", GPUs: []string{"0"}})
+	assert.NoError(t, err, "the id is free again after its retention")
 }

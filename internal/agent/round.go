@@ -73,8 +73,17 @@ func (a *Agent) round(now time.Time) {
 	a.planGPUs()
 	domains := a.readDomains()
 
+	// A round much shorter than the others, such as the one a job start or
+	// end takes just after a tick, divides a counter's coarse steps by a
+	// tiny time. Its power is noise, so it does not set max power, but its
+	// energy still counts. longestRound is capped at Interval, because one
+	// long stall, such as a suspended VM, would otherwise keep the regular
+	// rounds from setting max power for the rest of the agent's life.
+	a.longestRound = max(a.longestRound, min(dt, a.opts.Interval))
+	countsForMax := dt > 0 && dt*2 >= a.longestRound
+
 	a.mu.Lock()
-	a.apply(totals, dt)
+	a.apply(totals, dt, countsForMax)
 	if domains != nil {
 		a.domainUp = domains
 	}
@@ -397,17 +406,17 @@ func (a *Agent) readDomains() map[string]bool {
 	return merged
 }
 
-// apply charges each component's round energy. The caller holds roundMu
-// and mu.
-func (a *Agent) apply(totals []sampler.Total, dt time.Duration) {
+// apply charges each component's round energy, and updates the jobs' max
+// power when countsForMax is set. The caller holds roundMu and mu.
+func (a *Agent) apply(totals []sampler.Total, dt time.Duration, countsForMax bool) {
 	for i := range totals {
 		delta := totals[i].Delta
 		a.node[i] += delta
 		a.power[i] = totals[i].Power
 		if a.components[i].Kind == sampler.KindGPU {
-			a.applyGPU(i, delta, dt)
+			a.applyGPU(i, delta, dt, countsForMax)
 		} else {
-			a.applyCPU(i, delta, dt)
+			a.applyCPU(i, delta, dt, countsForMax)
 		}
 	}
 	if dt > 0 {
@@ -417,7 +426,7 @@ func (a *Agent) apply(totals []sampler.Total, dt time.Duration) {
 	}
 }
 
-func (a *Agent) applyGPU(i int, delta units.Joules, dt time.Duration) {
+func (a *Agent) applyGPU(i int, delta units.Joules, dt time.Duration, countsForMax bool) {
 	claimants := a.scratch.claims[i]
 	if len(claimants) == 0 {
 		a.idle[i] += delta
@@ -430,7 +439,7 @@ func (a *Agent) applyGPU(i int, delta units.Joules, dt time.Duration) {
 			fraction = a.scratch.fractions[i][k]
 		}
 		e := delta * units.Joules(fraction)
-		a.charge(j, i, e, delta, dt)
+		a.charge(j, i, e, delta, dt, countsForMax)
 		rest -= e
 		if dt > 0 {
 			a.countGPURound(j, i, len(claimants) > 1, a.scratch.split[i])
@@ -455,24 +464,25 @@ func (a *Agent) countGPURound(j *job, i int, shared bool, split gpuSplit) {
 	}
 }
 
-func (a *Agent) applyCPU(i int, delta units.Joules, dt time.Duration) {
+func (a *Agent) applyCPU(i int, delta units.Joules, dt time.Duration, countsForMax bool) {
 	rest := delta
 	for k, j := range a.openOrder {
 		if !j.cpuTracked {
 			continue
 		}
 		e := delta * units.Joules(a.scratch.cpuShares[k])
-		a.charge(j, i, e, delta, dt)
+		a.charge(j, i, e, delta, dt, countsForMax)
 		rest -= e
 	}
 	a.idle[i] += max(rest, 0)
 }
 
-// charge adds e of the component's round energy delta to j.
-func (a *Agent) charge(j *job, i int, e, delta units.Joules, dt time.Duration) {
+// charge adds e of the component's round energy delta to j, and raises
+// j's max power to the round's power when countsForMax is set.
+func (a *Agent) charge(j *job, i int, e, delta units.Joules, dt time.Duration, countsForMax bool) {
 	j.energy[i] += e
 	j.machine[i] += delta
-	if dt > 0 {
+	if countsForMax {
 		j.maxPower[i] = max(j.maxPower[i], e.Per(dt))
 	}
 }
