@@ -132,6 +132,10 @@ func (a *Agent) writeReport(j *job, rep *report.Report) string {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("writing the report failed: %v", err))
 			return ""
 		}
+		// Record the reservation before the report exists: after a crash
+		// between the two, the resumed job rewrites this report instead of
+		// writing a second one beside it.
+		a.saveCheckpoint(a.opts.Now())
 	}
 
 	dir := j.reportDir
