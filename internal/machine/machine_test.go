@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright The carbonrun Authors
 
+//go:build linux
+
 package machine
 
 import (
