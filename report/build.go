@@ -12,7 +12,7 @@ import (
 	"github.com/carbonrun/carbonrun/sampler"
 )
 
-// Run is what a job contributes to its report besides the energy totals.
+// Run is the job metadata that a report carries besides the energy totals.
 type Run struct {
 	Tool           Tool
 	JobID          string

@@ -24,7 +24,7 @@ var htmlTemplate = template.Must(template.New("page").Parse(htmlPage))
 
 // PrepareHTML renders an empty report once and discards it. html/template
 // analyses the template's escaping contexts on its first execution, which
-// takes a few milliseconds; a caller that starts PrepareHTML in a goroutine
+// takes a few milliseconds. A caller that starts PrepareHTML in a goroutine
 // while a job runs keeps that cost out of the time between the job's exit
 // and the report.
 func PrepareHTML() {

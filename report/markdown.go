@@ -141,7 +141,7 @@ func (r *Report) IntensityCitation() string {
 
 // ModelCardYAML returns the co2_eq_emissions block of a Hugging Face model
 // card. Its emissions field is in grams of CO2e, as the model card metadata
-// specifies. training_type is left for the author, who knows whether the run
+// specifies. training_type is left for the author, who can tell whether the run
 // was pre-training or fine-tuning.
 func (r *Report) ModelCardYAML() string {
 	var s strings.Builder

@@ -9,7 +9,7 @@ import "time"
 // field is renamed or removed; added fields keep the version.
 const SchemaVersion = 1
 
-// Status says how a run ended.
+// Status is the way a run ended.
 type Status string
 
 // Run statuses.

@@ -48,7 +48,7 @@ type Sampler struct {
 	started  bool
 	start    time.Time
 	last     time.Time
-	// longest is the longest round so far, the nominal interval in practice.
+	// longest is the maximum round duration so far, the nominal interval in practice.
 	longest time.Duration
 }
 

@@ -12,7 +12,8 @@ import (
 
 // ErrUnavailable reports that a source has nothing to read on this machine:
 // no powercap tree, no NVML library, no GPU, or no permission. Callers fall
-// back to an estimate and say so; it is not a failure of the run.
+// back to an estimate and record that in the report, so it is not a failure
+// of the run.
 var ErrUnavailable = errors.New("energy source unavailable")
 
 // ErrNotSupported reports that a device does not support a reading, such as a
@@ -65,7 +66,7 @@ type Component struct {
 	Index  int    // device index for GPUs, package number for CPU zones
 	UUID   string // GPU UUID; empty for other kinds
 	Method Method
-	// Detail says where the figure comes from in a few words: the counter
+	// Detail names where the figure comes from in a few words: the counter
 	// file, the TDP and its source, or a MIG slice share.
 	Detail string
 }

@@ -227,7 +227,7 @@ func writeHTML(r *report.Report, dir string) error {
 	return report.WriteFileAtomic(filepath.Join(dir, report.HTMLFile), page, 0o644)
 }
 
-// finalStatus says how the command ended: stopped on request (SIGINT,
+// finalStatus returns how the command ended: stopped on request (SIGINT,
 // SIGTERM or SIGHUP reached carbon-run), killed by another signal, or
 // completed on its own.
 func finalStatus(stopRequested bool, signalName string) report.Status {

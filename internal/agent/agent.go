@@ -22,7 +22,7 @@ import (
 )
 
 // Defaults for the zero values of Options. Starts and ends are checkpointed
-// at once; the periodic checkpoint only saves counters, so a crash loses at
+// at once. The periodic checkpoint only saves counters, so a crash loses at
 // most DefaultCheckpointInterval of energy, the same bound as carbon-run's.
 const (
 	DefaultInterval           = time.Second

@@ -14,5 +14,5 @@
 //
 // Resolve can ask an Electricity Maps compatible API for the latest
 // intensity of a region. It never uses the network to guess where the
-// machine is. Without a region it uses the world average and says so.
+// machine is. Without a region it uses the world average and adds a warning.
 package grid

@@ -24,7 +24,7 @@ import (
 	"github.com/carbonrun/carbonrun/sampler/rapl"
 )
 
-// Options says where to read and how to report.
+// Options configures Open: where to read and how to report.
 type Options struct {
 	SysfsRoot  string
 	ProcfsRoot string
@@ -43,7 +43,7 @@ type Options struct {
 	RAPLOpenFile func(path string) (rapl.File, error)
 }
 
-// Machine is the set of opened sources and what the report says about them.
+// Machine is the set of opened sources and the report fields that describe them.
 type Machine struct {
 	Sources []sampler.Source
 	// GPU is the NVML source, nil when no GPU is measured.
@@ -60,7 +60,7 @@ type Machine struct {
 
 // Open opens every source the host offers. It does not fail: a missing
 // GPU, library or counter is logged and replaced by the next method down,
-// and the report says which method each component used.
+// and the report names the method each component used.
 func Open(opts Options) *Machine {
 	if opts.Log == nil {
 		opts.Log = zap.NewNop()

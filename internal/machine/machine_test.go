@@ -50,8 +50,8 @@ func write(t *testing.T, path, value string) {
 
 func TestRAPLPermissionDenied_CR01(t *testing.T) {
 	sysfs, procfs, setStat := fakeHost(t)
-	// energy_uj is 0400 root-only on current kernels; the shim stands in
-	// for that, because tests may run as root.
+	// energy_uj is 0400 root-only on current kernels. The shim replaces the
+	// permission check, because tests may run as root.
 	deny := func(path string) (rapl.File, error) {
 		if strings.HasSuffix(path, "energy_uj") {
 			return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}

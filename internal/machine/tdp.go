@@ -15,7 +15,7 @@ import (
 
 // cpuTDP picks the CPU power at full load for the utilisation x TDP
 // estimate: --cpu-tdp, else the catalog row of the CPU model scaled by the
-// cores this host sees, else the documented default per core.
+// cores this host has, else the documented default per core.
 func cpuTDP(opts Options) (units.Watts, sampler.Method, string, report.DataSource) {
 	if opts.CPUTDP > 0 {
 		detail := "from --cpu-tdp"
@@ -40,7 +40,7 @@ func cpuTDP(opts Options) (units.Watts, sampler.Method, string, report.DataSourc
 }
 
 // catalogTDP scales a catalog TDP, which is per package, by the physical
-// cores this host sees: two sockets double it, and a VM with a slice of a
+// cores this host has: two sockets double it, and a VM with a slice of a
 // large part gets its slice.
 func catalogTDP(row hardware.CPU, cores int) (units.Watts, sampler.Method, string, report.DataSource) {
 	tdp := row.TDP

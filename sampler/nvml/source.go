@@ -287,7 +287,7 @@ func (b *board) read(now time.Time) error {
 	if b.readPower {
 		// The power reading only fills the live power figure; the energy
 		// comes from the counter, so a failed power read costs that figure
-		// for this round (the interval mean stands in), not the board.
+		// for this round (the interval mean replaces it), not the board.
 		milliwatts, ret := b.dev.GetPowerUsage()
 		if ret == gonvml.SUCCESS {
 			b.power = units.Milliwatts(milliwatts)
